@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/spawn.h"
+
+/* No ~/.mtoolsrc, stable messages and dates, UTF-8 names, times in UTC. */
+static char *const tool_env[] = {
+        "PATH=/usr/bin:/bin", "HOME=/nonexistent", "MTOOLSRC=/dev/null",
+        "LC_ALL=C.UTF-8", "TZ=UTC", "MTOOLS_SKIP_CHECK=1",
+        "MTOOLS_DATE_STRING=yyyy-mm-dd", "MTOOLS_TWENTY_FOUR_HOUR_CLOCK=1", NULL,
+};
+
+static void read_as_one_line(int fd, char *buf, size_t size)
+{
+        ssize_t n;
+        size_t len = 0;
+
+        buf[0] = '\0';
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return;
+        while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) != 0) {
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        for (size_t i = 0; i < len; i++)
+                if (buf[i] == '\n' || buf[i] == '\r' || buf[i] == '\t')
+                        buf[i] = ' ';
+        while (len > 0 && buf[len - 1] == ' ')  /* no trailing blank from the last newline */
+                buf[--len] = '\0';
+}
+
+int bimg_run(const char *const argv[], int image_fd, int out_fd,
+             struct bimg_run_result *res, struct bimg_error *err)
+{
+        posix_spawn_file_actions_t fa;
+        int status, r, errfd;
+        pid_t pid;
+
+        errfd = memfd_create("bimg-stderr", MFD_CLOEXEC);       /* never fills up */
+        if (errfd < 0)
+                return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "cannot run %s", argv[0]);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        if (out_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+        else
+                posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+        if (image_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, image_fd, 3);
+        r = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, tool_env);
+        posix_spawn_file_actions_destroy(&fa);
+        if (r != 0) {                   /* returned, not in errno */
+                close(errfd);
+                return bimg_fail_errno(err, BIMG_E_FAILURE, r, "cannot run %s", argv[0]);
+        }
+        while (waitpid(pid, &status, 0) < 0) {
+                if (errno != EINTR) {
+                        close(errfd);
+                        return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "waiting for %s",
+                                               argv[0]);
+                }
+        }
+        read_as_one_line(errfd, res->stderr_text, sizeof(res->stderr_text));
+        close(errfd);
+        if (WIFSIGNALED(status))
+                return bimg_fail(err, BIMG_E_IO, "%s killed by signal %d", argv[0],
+                                 WTERMSIG(status));
+        res->exit_status = WEXITSTATUS(status);
+        return 0;
+}
+
+int bimg_run_capture(const char *const argv[], int image_fd, char **ret_out, size_t *ret_len,
+                     struct bimg_run_result *res, struct bimg_error *err)
+{
+        struct stat st;
+        char *buf = NULL;
+        size_t len = 0;
+        int outfd, ret = -1;
+
+        outfd = memfd_create("bimg-stdout", MFD_CLOEXEC);
+        if (outfd < 0)
+                return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "cannot run %s", argv[0]);
+        if (bimg_run(argv, image_fd, outfd, res, err) < 0)
+                goto out;
+        if (fstat(outfd, &st) < 0) {
+                bimg_fail_errno(err, BIMG_E_IO, errno, "reading output of %s", argv[0]);
+                goto out;
+        }
+        buf = malloc((size_t)st.st_size + 1);
+        if (!buf) {
+                bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                goto out;
+        }
+        while (len < (size_t)st.st_size) {
+                ssize_t n = pread(outfd, buf + len, (size_t)st.st_size - len, (off_t)len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        bimg_fail_errno(err, BIMG_E_IO, n < 0 ? errno : EIO,
+                                        "reading output of %s", argv[0]);
+                        goto out;
+                }
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        *ret_out = buf;
+        *ret_len = len;
+        buf = NULL;
+        ret = 0;
+out:
+        free(buf);
+        close(outfd);
+        return ret;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The only code that creates processes: posix_spawn, an argv array, no shell. */
+#ifndef BIMG_SPAWN_H
+#define BIMG_SPAWN_H
+
+#include "balena-img.h"
+
+struct bimg_run_result {
+        int exit_status;
+        char stderr_text[384];  /* the child's stderr, folded to one line */
+};
+
+/* Run argv[0] (an absolute path from configure) with a fixed environment,
+ * stdin from /dev/null, image_fd as fd 3 (-1: none) and out_fd as stdout
+ * (-1: /dev/null). Returns -1 only if it did not run or was killed; the caller
+ * judges a non-zero exit status. */
+int bimg_run(const char *const argv[], int image_fd, int out_fd,
+             struct bimg_run_result *res, struct bimg_error *err);
+
+/* Same, with stdout captured into a buffer (NUL-terminated, yours to free). */
+int bimg_run_capture(const char *const argv[], int image_fd, char **ret_out, size_t *ret_len,
+                     struct bimg_run_result *res, struct bimg_error *err);
+
+#endif
