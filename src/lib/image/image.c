@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The image file: open, lock, recognise, and the partitions it holds. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/image.h"
+
+#define MIB (1024.0 * 1024.0)
+
+void image_warn(const struct bimg_image *img, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+
+        if (!img->warn)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        img->warn(msg, img->warn_data);
+}
+
+static ssize_t read_head(int fd, unsigned char *buf, size_t size)
+{
+        size_t len = 0;
+
+        while (len < size) {
+                ssize_t n = pread(fd, buf + len, size - len, (off_t)len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -1;
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        return (ssize_t)len;
+}
+
+/* No partition table: say what the file is instead, when we can tell. */
+static void explain_not_image(struct bimg_image *img, struct bimg_error *err)
+{
+        unsigned char head[2048];
+        const char *format, *hint;
+        ssize_t len = read_head(img->fd, head, sizeof(head));
+
+        if (len <= 0)
+                return;
+        format = sniff_format(head, (size_t)len, &hint);
+        if (!format)
+                return;
+        *err = (struct bimg_error){ 0 };
+        bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is %s, not a disk image; %s", img->path, format,
+                  hint);
+}
+
+/* A partition that runs past the end of the file means a cut-off download or copy. */
+static int check_truncation(struct bimg_image *img, struct bimg_error *err)
+{
+        for (size_t i = 0; i < img->n_parts; i++) {
+                const struct bimg_part *p = &img->parts[i];
+                uint64_t end = p->offset + p->size;
+
+                if (p->container || end <= img->size)
+                        continue;
+                return bimg_fail(err, BIMG_E_NOT_FOUND,
+                                 "'%s' is truncated: partition %u%s%s%s ends at %.1f MiB but "
+                                 "the file is only %.1f MiB; download or copy it again",
+                                 img->path, p->number, p->name[0] ? " '" : "", p->name,
+                                 p->name[0] ? "'" : "", (double)end / MIB,
+                                 (double)img->size / MIB);
+        }
+        return 0;
+}
+
+static int open_locked(const char *path, bool writable, int *ret_fd, uint64_t *ret_size,
+                       struct bimg_error *err)
+{
+        struct stat st;
+        int fd;
+
+        fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return bimg_fail_errno(err, errno == ENOENT ? BIMG_E_NOT_FOUND : BIMG_E_IO,
+                                       errno, "cannot open '%s'", path);
+        if (fstat(fd, &st) < 0) {
+                close(fd);
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot open '%s'", path);
+        }
+        if (!S_ISREG(st.st_mode)) {
+                close(fd);
+                return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is %s, not a disk image file",
+                                 path, S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+        }
+        if (st.st_size == 0) {
+                close(fd);
+                return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is empty (0 bytes), not a disk "
+                                 "image", path);
+        }
+        if (flock(fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
+                int e = errno;
+
+                close(fd);
+                if (e == EWOULDBLOCK)
+                        return bimg_fail(err, BIMG_E_IO, "'%s' is in use by another balena-img "
+                                         "that is %s it; retry when it has finished", path,
+                                         writable ? "reading or changing" : "changing");
+                return bimg_fail_errno(err, BIMG_E_IO, e, "cannot lock '%s'", path);
+        }
+        *ret_fd = fd;
+        *ret_size = (uint64_t)st.st_size;
+        return 0;
+}
+
+int bimg_image_open(const char *path, unsigned flags, struct bimg_image **ret_img,
+                    struct bimg_error *err)
+{
+        bool writable = flags & BIMG_OPEN_WRITE;
+        struct bimg_image *img;
+        uint64_t size = 0;
+        int fd = -1;
+
+        if (open_locked(path, writable, &fd, &size, err) < 0)
+                return -1;
+        img = calloc(1, sizeof(*img));
+        if (img)
+                img->path = strdup(path);
+        if (!img || !img->path) {
+                free(img);
+                close(fd);
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        }
+        img->fd = fd;                                   /* img owns fd from here */
+        img->writable = writable;
+        img->size = size;
+        if (ptable_read(img, err) < 0) {
+                explain_not_image(img, err);
+                goto fail;
+        }
+        if (img->n_parts == 0) {
+                bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' has an empty %s partition table; it is "
+                          "not a balenaOS image", path, img->table_type);
+                goto fail;
+        }
+        if (check_truncation(img, err) < 0 || probe_parts(img, err) < 0)
+                goto fail;
+        *ret_img = img;
+        return 0;
+fail:
+        bimg_image_close(img);
+        return -1;
+}
+
+void bimg_image_close(struct bimg_image *img)
+{
+        if (!img)
+                return;
+        if (img->fs_slots_free)
+                img->fs_slots_free(img);
+        if (img->fd >= 0)
+                close(img->fd);                         /* releases the flock */
+        free(img->parts);
+        free(img->path);
+        free(img);
+}
+
+void bimg_image_set_warn(struct bimg_image *img, bimg_warn_fn fn, void *data)
+{
+        img->warn = fn;
+        img->warn_data = data;
+}
+
+const char *bimg_image_path(const struct bimg_image *img)
+{
+        return img->path;
+}
+
+uint64_t bimg_image_size(const struct bimg_image *img)
+{
+        return img->size;
+}
+
+const char *bimg_image_table_type(const struct bimg_image *img)
+{
+        return img->table_type;
+}
+
+const char *bimg_image_disk_id(const struct bimg_image *img)
+{
+        return img->disk_id;
+}
+
+size_t bimg_image_part_count(const struct bimg_image *img)
+{
+        return img->n_parts;
+}
+
+const struct bimg_part *bimg_image_part(const struct bimg_image *img, size_t index)
+{
+        return index < img->n_parts ? &img->parts[index] : NULL;
+}
+
+const char *bimg_fskind_name(enum bimg_fskind kind)
+{
+        switch (kind) {
+        case BIMG_FS_VFAT:
+                return "vfat";
+        case BIMG_FS_EXT:
+                return "ext";
+        case BIMG_FS_LUKS:
+                return "luks";
+        case BIMG_FS_OTHER:
+                return "other";
+        case BIMG_FS_NONE:
+        default:
+                return "none";
+        }
+}

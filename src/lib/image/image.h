@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The image handle, shared by the layers of the library (opaque to callers). */
+#ifndef BIMG_IMAGE_H
+#define BIMG_IMAGE_H
+
+#include "balena-img.h"
+
+struct bimg_image {
+        char *path;
+        int fd;                 /* O_CLOEXEC, flock'ed for the handle's lifetime */
+        bool writable;
+        uint64_t size;
+        char table_type[8];     /* "dos", "gpt" */
+        char disk_id[48];
+        struct bimg_part *parts;
+        size_t n_parts;
+        bool roles_assigned;    /* balena/roles.c assigns part->role on first use */
+        /* Filesystems opened so far, one slot per partition; fs/fs.c owns them and
+         * sets the hook that frees them, so the image layer never calls upward. */
+        struct bimg_fs **fs_slots;
+        void (*fs_slots_free)(struct bimg_image *img);
+        bimg_warn_fn warn;
+        void *warn_data;
+};
+
+/* ptable.c: read the partition table with libfdisk into img->parts. */
+int ptable_read(struct bimg_image *img, struct bimg_error *err);
+
+/* probe.c: fill fskind/fstype/label/uuid of every partition with libblkid. */
+int probe_parts(struct bimg_image *img, struct bimg_error *err);
+
+/* sniff.c: if head (the first bytes of a file) is a known non-image format,
+ * the format's name and what to do instead; NULL otherwise. */
+const char *sniff_format(const unsigned char *head, size_t len, const char **ret_hint);
+
+/* Pass a warning to the caller's callback, if any. */
+void image_warn(const struct bimg_image *img, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+#endif
