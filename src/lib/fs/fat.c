@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * FAT through mtools. Every tool runs with the locked image as fd 3
+ * ("-i /dev/fd/3@@OFFSET"), so it works on exactly the file we hold. Directory
+ * listings are parsed from `mdir -a` once and cached until the next write, so a
+ * command that looks at many files of one folder spawns mdir once.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/path.h"
+#include "base/spawn.h"
+#include "fs/fs.h"
+
+struct fat_entry {
+        char *name;             /* long name if any, else the 8.3 name as mdir shows it */
+        char short_name[13];    /* "CONFIG~1.JSO": FAT matches either, ignoring case */
+        struct bimg_stat st;
+};
+
+struct fat_dir {
+        char *path;
+        struct fat_entry *entries;
+        size_t n;
+};
+
+struct fat_state {
+        struct fat_dir *dirs;   /* listings cached since the last write */
+        size_t n_dirs;
+        bool has_free;
+        uint64_t free_bytes;
+        char drive[48];         /* "/dev/fd/3@@4194304" */
+};
+
+static void free_dir(struct fat_dir *d)
+{
+        for (size_t i = 0; i < d->n; i++)
+                free(d->entries[i].name);
+        free(d->entries);
+        free(d->path);
+}
+
+static void drop_cache(struct fat_state *st)
+{
+        for (size_t i = 0; i < st->n_dirs; i++)
+                free_dir(&st->dirs[i]);
+        free(st->dirs);
+        st->dirs = NULL;
+        st->n_dirs = 0;
+        st->has_free = false;
+}
+
+static int check_fat_path(struct bimg_fs *fs, const char *path, struct bimg_error *err)
+{
+        /* mtools expands * ? [ ] itself and reads \ as a separator; the rest are
+         * characters a FAT long name cannot hold */
+        for (const char *p = path; *p; p++)
+                if (strchr("*?[]\\:\"<>|", *p) || (unsigned char)*p < 0x20)
+                        return bimg_fail(err, BIMG_E_INVALID,
+                                         "%s: '%s' has a character FAT names cannot hold",
+                                         fs->what, path);
+        return 0;
+}
+
+/* "::/a/b" for mtools, with a trailing '/' when asked (lists a folder, never a file) */
+static int target(const char *path, bool slash, char *out, size_t size,
+                  struct bimg_error *err)
+{
+        bool root = strcmp(path, "/") == 0;
+        int r = snprintf(out, size, "::%s%s", path, slash && !root ? "/" : "");
+
+        if (r < 0 || (size_t)r >= size)
+                return bimg_fail(err, BIMG_E_INVALID, "path '%s' is too long", path);
+        return 0;
+}
+
+static int parse_size(const char *s, uint64_t *ret)
+{
+        uint64_t v = 0;
+        bool any = false;
+
+        for (; *s && *s != '\n'; s++) {
+                if (*s == ' ')                  /* mdir groups digits: "41 822 208" */
+                        continue;
+                if (!isdigit((unsigned char)*s))
+                        break;
+                v = v * 10 + (uint64_t)(*s - '0');
+                any = true;
+        }
+        if (!any)
+                return -1;
+        *ret = v;
+        return 0;
+}
+
+static void trim_copy(char *dst, const char *src, size_t n)
+{
+        while (n > 0 && src[n - 1] == ' ')
+                n--;
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+}
+
+/* One mdir entry line: "NAME     EXT   SIZE|<DIR> YYYY-MM-DD  HH:MM  [long name]" */
+static int parse_entry(const char *line, size_t len, struct fat_entry *ret)
+{
+        char base[9], ext[4], date[16], clock[8], *name;
+        const char *p = line + 12, *end = line + len;
+        struct tm tm = { 0 };
+        bool is_dir = false;
+        uint64_t size = 0;
+        int n;
+
+        if (len < 13 || line[8] != ' ')
+                return -1;
+        trim_copy(base, line, 8);
+        trim_copy(ext, line + 9, 3);
+        while (p < end && *p == ' ')
+                p++;
+        if (end - p >= 5 && memcmp(p, "<DIR>", 5) == 0) {
+                is_dir = true;
+                p += 5;
+        } else {
+                for (; p < end && isdigit((unsigned char)*p); p++)
+                        size = size * 10 + (uint64_t)(*p - '0');
+        }
+        if (sscanf(p, " %15s %7s%n", date, clock, &n) != 2)
+                return -1;
+        p += n;
+        if (sscanf(date, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3 ||
+            sscanf(clock, "%d:%d", &tm.tm_hour, &tm.tm_min) != 2)
+                return -1;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        snprintf(ret->short_name, sizeof(ret->short_name), "%s%s%s", base, ext[0] ? "." : "",
+                 ext);
+        if (end - p > 2 && p[0] == ' ' && p[1] == ' ')
+                name = strndup(p + 2, (size_t)(end - p - 2));
+        else
+                name = strdup(ret->short_name);
+        if (!name)
+                return -2;
+        ret->name = name;
+        ret->st = (struct bimg_stat){
+                .is_dir = is_dir,
+                .size = is_dir ? 0 : size,
+                .mtime = (int64_t)timegm(&tm),
+                .mode = is_dir ? 0040755 : 0100644,
+        };
+        return 0;
+}
+
+static int parse_listing(struct fat_state *st, const char *out, struct fat_dir *dir,
+                         struct bimg_error *err)
+{
+        for (const char *line = out; *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
+                struct fat_entry e = { 0 };
+                int r;
+
+                if (len > 0 && line[len - 1] == '\r')
+                        len--;
+                if (strstr(line, "bytes free") && (!nl || strstr(line, "bytes free") < nl)) {
+                        if (parse_size(line, &st->free_bytes) == 0)
+                                st->has_free = true;
+                } else if (len > 0 && line[0] != ' ' && strncmp(line, "Directory for ", 14) != 0) {
+                        r = parse_entry(line, len, &e);
+                        if (r == -2)
+                                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                        if (r == 0 && strcmp(e.name, ".") != 0 && strcmp(e.name, "..") != 0) {
+                                struct fat_entry *grown = realloc(dir->entries,
+                                                                  (dir->n + 1) * sizeof(e));
+                                if (!grown) {
+                                        free(e.name);
+                                        return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                                }
+                                dir->entries = grown;
+                                dir->entries[dir->n++] = e;
+                        } else {
+                                free(e.name);
+                        }
+                }
+                line += len;
+                while (*line == '\r' || *line == '\n')
+                        line++;
+        }
+        return 0;
+}
+
+static bool tool_said_not_found(const struct bimg_run_result *res)
+{
+        return strstr(res->stderr_text, "not found") || strstr(res->stderr_text, "no match");
+}
+
+static int stat_entry(struct bimg_fs *fs, const char *path, const struct fat_entry **ret,
+                      struct bimg_error *err);
+
+/* The cached listing of dir, running mdir on a miss. BIMG_E_NOT_FOUND when dir is
+ * missing, BIMG_E_INVALID when it is a file. */
+static int get_dir(struct bimg_fs *fs, const char *dir, const struct fat_dir **ret,
+                   struct bimg_error *err)
+{
+        struct fat_state *st = fs->priv;
+        struct fat_dir d = { 0 };
+        struct bimg_run_result res;
+        char tgt[PATH_MAX + 8], *out = NULL;
+        size_t len;
+        struct fat_dir *grown;
+
+        for (size_t i = 0; i < st->n_dirs; i++) {
+                if (strcasecmp(st->dirs[i].path, dir) == 0) {
+                        *ret = &st->dirs[i];
+                        return 0;
+                }
+        }
+        if (target(dir, true, tgt, sizeof(tgt), err) < 0)
+                return -1;
+        const char *argv[] = { MDIR_PATH, "-a", "-i", st->drive, tgt, NULL };
+        if (bimg_run_capture(argv, fs->image_fd, &out, &len, &res, err) < 0)
+                return -1;
+        if (res.exit_status != 0) {
+                free(out);
+                if (tool_said_not_found(&res)) {
+                        const struct fat_entry *e;
+
+                        /* a trailing '/' on a file is "not found" too: tell them apart */
+                        if (strcmp(dir, "/") != 0 && stat_entry(fs, dir, &e, err) == 0)
+                                return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is not a folder",
+                                                 fs->what, dir);
+                        return bimg_fail(err, BIMG_E_NOT_FOUND, "%s: '%s' does not exist",
+                                         fs->what, dir);
+                }
+                return bimg_fail(err, BIMG_E_IO, "%s: cannot list '%s': %s", fs->what, dir,
+                                 res.stderr_text);
+        }
+        d.path = strdup(dir);
+        if (!d.path || parse_listing(st, out, &d, err) < 0) {
+                free(out);
+                free_dir(&d);
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        }
+        free(out);
+        grown = realloc(st->dirs, (st->n_dirs + 1) * sizeof(*grown));
+        if (!grown) {
+                free_dir(&d);
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        }
+        st->dirs = grown;
+        st->dirs[st->n_dirs] = d;
+        *ret = &st->dirs[st->n_dirs++];
+        return 0;
+}
+
+static int stat_entry(struct bimg_fs *fs, const char *path, const struct fat_entry **ret,
+                      struct bimg_error *err)
+{
+        char parent[PATH_MAX];
+        const char *name = path_basename(path);
+        const struct fat_dir *d;
+
+        path_parent(path, parent, sizeof(parent));
+        if (get_dir(fs, parent, &d, err) < 0)
+                return -1;
+        for (size_t i = 0; i < d->n; i++) {
+                if (strcasecmp(d->entries[i].name, name) == 0 ||
+                    strcasecmp(d->entries[i].short_name, name) == 0) {
+                        *ret = &d->entries[i];
+                        return 0;
+                }
+        }
+        return bimg_fail(err, BIMG_E_NOT_FOUND, "%s: '%s' does not exist", fs->what, path);
+}
+
+/* 1 if path exists (*ret set), 0 if it does not, -1 on any other failure. */
+static int lookup(struct bimg_fs *fs, const char *path, const struct fat_entry **ret,
+                  struct bimg_error *err)
+{
+        struct bimg_error probe = { 0 };
+
+        if (stat_entry(fs, path, ret, &probe) == 0)
+                return 1;
+        if (probe.status == BIMG_E_NOT_FOUND)
+                return 0;
+        return bimg_fail(err, probe.status, "%s", probe.message);
+}
+
+static int fat_open(struct bimg_fs *fs, struct bimg_error *err)
+{
+        struct fat_state *st = calloc(1, sizeof(*st));
+
+        if (!st)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        snprintf(st->drive, sizeof(st->drive), "/dev/fd/3@@%" PRIu64, fs->offset);
+        fs->priv = st;
+        return 0;
+}
+
+static void fat_close(struct bimg_fs *fs)
+{
+        struct fat_state *st = fs->priv;
+
+        if (!st)
+                return;
+        drop_cache(st);
+        free(st);
+        fs->priv = NULL;
+}
+
+static int fat_list(struct bimg_fs *fs, const char *dir, bimg_dirent_fn fn, void *data,
+                    struct bimg_error *err)
+{
+        const struct fat_dir *d;
+
+        if (check_fat_path(fs, dir, err) < 0 || get_dir(fs, dir, &d, err) < 0)
+                return -1;
+        for (size_t i = 0; i < d->n; i++)
+                if (fn(d->entries[i].name, &d->entries[i].st, data) != 0)
+                        break;
+        return 0;
+}
+
+static int fat_stat(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_st,
+                    struct bimg_error *err)
+{
+        const struct fat_entry *e;
+
+        if (strcmp(path, "/") == 0) {
+                *ret_st = (struct bimg_stat){ .is_dir = true, .mode = 0040755 };
+                return 0;
+        }
+        if (check_fat_path(fs, path, err) < 0 || stat_entry(fs, path, &e, err) < 0)
+                return -1;
+        *ret_st = e->st;
+        return 0;
+}
+
+static int fat_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct bimg_error *err)
+{
+        struct fat_state *st = fs->priv;
+        struct bimg_run_result res;
+        const struct fat_entry *e;
+        char tgt[PATH_MAX + 8];
+
+        if (check_fat_path(fs, path, err) < 0)
+                return -1;
+        if (strcmp(path, "/") == 0 || (stat_entry(fs, path, &e, err) == 0 && e->st.is_dir))
+                return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is a folder", fs->what, path);
+        if (err->status != BIMG_OK || target(path, false, tgt, sizeof(tgt), err) < 0)
+                return -1;      /* stat_entry failed: missing, or mdir could not run */
+        const char *argv[] = { MTYPE_PATH, "-i", st->drive, tgt, NULL };
+        if (bimg_run(argv, fs->image_fd, fd, &res, err) < 0)
+                return -1;
+        if (res.exit_status != 0)
+                return bimg_fail(err, BIMG_E_IO, "%s: cannot read '%s': %s", fs->what, path,
+                                 res.stderr_text);
+        return 0;
+}
+
+/* Run a modifying tool; the cached listings are stale afterwards whatever happened. */
+static int run_write(struct bimg_fs *fs, const char *const argv[], const char *what_done,
+                     const char *path, struct bimg_error *err)
+{
+        struct fat_state *st = fs->priv;
+        struct bimg_run_result res;
+        int r = bimg_run(argv, fs->image_fd, -1, &res, err);
+
+        drop_cache(st);
+        if (r < 0)
+                return -1;
+        if (res.exit_status != 0)
+                return bimg_fail(err, BIMG_E_IO, "%s: cannot %s '%s': %s", fs->what, what_done,
+                                 path, res.stderr_text);
+        return 0;
+}
+
+/* The parent must be an existing folder: mtools' own messages for that are cryptic. */
+static int check_parent(struct bimg_fs *fs, const char *path, struct bimg_error *err)
+{
+        char parent[PATH_MAX];
+        const struct fat_dir *d;
+
+        path_parent(path, parent, sizeof(parent));
+        return get_dir(fs, parent, &d, err);
+}
+
+static int fat_write_from_file(struct bimg_fs *fs, const char *host_path, const char *path,
+                               struct bimg_error *err)
+{
+        struct fat_state *st = fs->priv;
+        const struct fat_entry *e;
+        char tgt[PATH_MAX + 8];
+        int r;
+
+        if (check_fat_path(fs, path, err) < 0 || check_parent(fs, path, err) < 0)
+                return -1;
+        if (strcmp(path, "/") == 0)
+                return bimg_fail(err, BIMG_E_INVALID, "%s: '/' is a folder", fs->what);
+        r = lookup(fs, path, &e, err);
+        if (r < 0)
+                return -1;
+        if (r == 1 && e->st.is_dir)
+                return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is a folder", fs->what, path);
+        if (target(path, false, tgt, sizeof(tgt), err) < 0)
+                return -1;
+        /* -o: replace without asking; -m: keep the host file's mtime, so writing the
+         * same file twice gives the same bytes; host_path is absolute ("-" = stdin) */
+        const char *argv[] = { MCOPY_PATH, "-n", "-o", "-m", "-i", st->drive, host_path, tgt,
+                               NULL };
+        return run_write(fs, argv, "write", path, err);
+}
+
+static int fat_mkdir(struct bimg_fs *fs, const char *path, struct bimg_error *err)
+{
+        struct fat_state *st = fs->priv;
+        const struct fat_entry *e;
+        char tgt[PATH_MAX + 8];
+        int r;
+
+        if (check_fat_path(fs, path, err) < 0 || check_parent(fs, path, err) < 0)
+                return -1;
+        r = strcmp(path, "/") == 0 ? 1 : lookup(fs, path, &e, err);
+        if (r < 0)
+                return -1;
+        if (r == 1)
+                return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' already exists", fs->what, path);
+        if (target(path, false, tgt, sizeof(tgt), err) < 0)
+                return -1;
+        const char *argv[] = { MMD_PATH, "-i", st->drive, tgt, NULL };
+        return run_write(fs, argv, "create folder", path, err);
+}
+
+static int fat_remove(struct bimg_fs *fs, const char *path, bool recursive,
+                      struct bimg_error *err)
+{
+        struct fat_state *st = fs->priv;
+        const struct fat_entry *e;
+        const struct fat_dir *d;
+        char tgt[PATH_MAX + 8];
+        const char *tool;
+
+        if (strcmp(path, "/") == 0)
+                return bimg_fail(err, BIMG_E_INVALID, "%s: refusing to remove '/'", fs->what);
+        if (check_fat_path(fs, path, err) < 0 || stat_entry(fs, path, &e, err) < 0)
+                return -1;
+        if (e->st.is_dir && !recursive) {
+                if (get_dir(fs, path, &d, err) < 0)
+                        return -1;
+                if (d->n > 0)
+                        return bimg_fail(err, BIMG_E_INVALID,
+                                         "%s: folder '%s' is not empty; use -r to remove it "
+                                         "with everything in it", fs->what, path);
+        }
+        tool = !e->st.is_dir ? MDEL_PATH : recursive ? MDELTREE_PATH : MRD_PATH;
+        if (target(path, false, tgt, sizeof(tgt), err) < 0)
+                return -1;
+        const char *argv[] = { tool, "-i", st->drive, tgt, NULL };
+        return run_write(fs, argv, "remove", path, err);
+}
+
+static int fat_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err)
+{
+        struct fat_state *st = fs->priv;
+        const struct fat_dir *d;
+
+        if (!st->has_free && get_dir(fs, "/", &d, err) < 0)
+                return -1;
+        if (!st->has_free)
+                return bimg_fail(err, BIMG_E_IO, "%s: mdir did not report the free space",
+                                 fs->what);
+        *ret_bytes = st->free_bytes;
+        return 0;
+}
+
+const struct bimg_fs_ops fat_ops = {
+        .name = "vfat",
+        .open = fat_open,
+        .close = fat_close,
+        .list = fat_list,
+        .stat = fat_stat,
+        .read_to_fd = fat_read_to_fd,
+        .write_from_file = fat_write_from_file,
+        .mkdir = fat_mkdir,
+        .remove = fat_remove,
+        .free_space = fat_free_space,
+};

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The filesystem interface: picks a backend per partition, checks paths once. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/path.h"
+#include "fs/fs.h"
+#include "image/image.h"
+
+static void describe(const struct bimg_part *part, char *out, size_t size)
+{
+        const char *label = part->label[0] ? part->label : part->name;
+
+        if (label[0])
+                snprintf(out, size, "partition %u '%s'", part->number, label);
+        else
+                snprintf(out, size, "partition %u", part->number);
+}
+
+static int unsupported(const struct bimg_part *part, struct bimg_error *err)
+{
+        char what[120];
+
+        describe(part, what, sizeof(what));
+        if (part->container)
+                return bimg_fail(err, BIMG_E_UNSUPPORTED, "%s is the extended partition that "
+                                 "holds the logical ones; it has no filesystem", what);
+        switch (part->fskind) {
+        case BIMG_FS_LUKS:
+                return bimg_fail(err, BIMG_E_UNSUPPORTED, "%s is LUKS-encrypted (an installed "
+                                 "secure-boot disk?); encrypted partitions cannot be read "
+                                 "offline", what);
+        case BIMG_FS_NONE:
+                return bimg_fail(err, BIMG_E_UNSUPPORTED, "%s holds no recognisable filesystem "
+                                 "(empty, or damaged)", what);
+        default:
+                return bimg_fail(err, BIMG_E_UNSUPPORTED, "%s holds a '%s' filesystem; only "
+                                 "vfat and ext2/3/4 are supported", what, part->fstype);
+        }
+}
+
+static int fs_open(int image_fd, const struct bimg_part *part, bool writable,
+                   struct bimg_fs **ret_fs, struct bimg_error *err)
+{
+        const struct bimg_fs_ops *ops;
+        struct bimg_fs *fs;
+
+        if (part->container)
+                ops = NULL;
+        else if (part->fskind == BIMG_FS_VFAT)
+                ops = &fat_ops;
+        else if (part->fskind == BIMG_FS_EXT)
+                ops = &ext4_ops;
+        else
+                ops = NULL;
+        if (!ops)
+                return unsupported(part, err);
+        fs = calloc(1, sizeof(*fs));
+        if (!fs)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        *fs = (struct bimg_fs){
+                .ops = ops,
+                .image_fd = image_fd,
+                .offset = part->offset,
+                .size = part->size,
+                .writable = writable,
+        };
+        snprintf(fs->label, sizeof(fs->label), "%s", part->label);
+        describe(part, fs->what, sizeof(fs->what));
+        if (ops->open(fs, err) < 0) {
+                free(fs);
+                return -1;
+        }
+        *ret_fs = fs;
+        return 0;
+}
+
+static void fs_close(struct bimg_fs *fs)
+{
+        if (!fs)
+                return;
+        fs->ops->close(fs);
+        free(fs);
+}
+
+static void free_slots(struct bimg_image *img)
+{
+        for (size_t i = 0; i < img->n_parts; i++)
+                fs_close(img->fs_slots[i]);
+        free(img->fs_slots);
+        img->fs_slots = NULL;
+}
+
+int bimg_image_fs(struct bimg_image *img, const struct bimg_part *part,
+                  struct bimg_fs **ret_fs, struct bimg_error *err)
+{
+        size_t i = (size_t)(part - img->parts);
+
+        if (part < img->parts || i >= img->n_parts)
+                return bimg_fail(err, BIMG_E_FAILURE, "partition does not belong to '%s'",
+                                 img->path);
+        if (!img->fs_slots) {
+                img->fs_slots = calloc(img->n_parts, sizeof(*img->fs_slots));
+                if (!img->fs_slots)
+                        return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                img->fs_slots_free = free_slots;
+        }
+        if (!img->fs_slots[i] &&
+            fs_open(img->fd, part, img->writable, &img->fs_slots[i], err) < 0)
+                return -1;
+        *ret_fs = img->fs_slots[i];
+        return 0;
+}
+
+const char *bimg_fs_type(const struct bimg_fs *fs)
+{
+        return fs->ops->name;
+}
+
+/* Every public call checks the path the same way before a backend sees it. */
+#define NORMALIZE(fs, path, norm, err)                                                  \
+        char norm[PATH_MAX];                                                            \
+        if (path_normalize(path, norm, sizeof(norm), err) < 0) {                        \
+                bimg_error_prefix(err, "%s", (fs)->what);                               \
+                return -1;                                                              \
+        }
+
+static int need_writable(struct bimg_fs *fs, struct bimg_error *err)
+{
+        if (!fs->writable)
+                return bimg_fail(err, BIMG_E_FAILURE, "%s was opened read-only", fs->what);
+        return 0;
+}
+
+int bimg_fs_list(struct bimg_fs *fs, const char *dir, bimg_dirent_fn fn, void *data,
+                 struct bimg_error *err)
+{
+        NORMALIZE(fs, dir, norm, err);
+        return fs->ops->list(fs, norm, fn, data, err);
+}
+
+int bimg_fs_stat(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_st,
+                 struct bimg_error *err)
+{
+        NORMALIZE(fs, path, norm, err);
+        return fs->ops->stat(fs, norm, ret_st, err);
+}
+
+int bimg_fs_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct bimg_error *err)
+{
+        NORMALIZE(fs, path, norm, err);
+        return fs->ops->read_to_fd(fs, norm, fd, err);
+}
+
+int bimg_fs_read_alloc(struct bimg_fs *fs, const char *path, size_t max_size,
+                       char **ret_data, size_t *ret_size, struct bimg_error *err)
+{
+        struct bimg_stat st;
+        char *buf = NULL;
+        size_t len = 0;
+        int memfd, ret = -1;
+        struct stat mst;
+
+        NORMALIZE(fs, path, norm, err);
+        /* refuse oversized files before reading them (the stat is cached on FAT) */
+        if (fs->ops->stat(fs, norm, &st, err) < 0)
+                return -1;
+        if (!st.is_symlink && st.size > max_size)
+                return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is %llu bytes, more than the "
+                                 "%zu expected", fs->what, norm, (unsigned long long)st.size,
+                                 max_size);
+        memfd = memfd_create("bimg-read", MFD_CLOEXEC);
+        if (memfd < 0)
+                return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "cannot read '%s'", norm);
+        if (fs->ops->read_to_fd(fs, norm, memfd, err) < 0)
+                goto out;
+        if (fstat(memfd, &mst) < 0) {
+                bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", norm);
+                goto out;
+        }
+        if ((uint64_t)mst.st_size > max_size) {
+                bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is larger than the %zu bytes expected",
+                          fs->what, norm, max_size);
+                goto out;
+        }
+        buf = malloc((size_t)mst.st_size + 1);
+        if (!buf) {
+                bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                goto out;
+        }
+        while (len < (size_t)mst.st_size) {
+                ssize_t n = pread(memfd, buf + len, (size_t)mst.st_size - len, (off_t)len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        bimg_fail_errno(err, BIMG_E_IO, n < 0 ? errno : EIO,
+                                        "cannot read '%s'", norm);
+                        goto out;
+                }
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        *ret_data = buf;
+        *ret_size = len;
+        buf = NULL;
+        ret = 0;
+out:
+        free(buf);
+        close(memfd);
+        return ret;
+}
+
+int bimg_fs_write_from_file(struct bimg_fs *fs, const char *host_path, const char *path,
+                            struct bimg_error *err)
+{
+        NORMALIZE(fs, path, norm, err);
+        if (need_writable(fs, err) < 0)
+                return -1;
+        if (host_path[0] != '/')        /* mcopy would read a bare "-" as stdin */
+                return bimg_fail(err, BIMG_E_FAILURE, "host path '%s' is not absolute",
+                                 host_path);
+        return fs->ops->write_from_file(fs, host_path, norm, err);
+}
+
+int bimg_fs_mkdir(struct bimg_fs *fs, const char *path, struct bimg_error *err)
+{
+        NORMALIZE(fs, path, norm, err);
+        if (need_writable(fs, err) < 0)
+                return -1;
+        return fs->ops->mkdir(fs, norm, err);
+}
+
+int bimg_fs_remove(struct bimg_fs *fs, const char *path, bool recursive,
+                   struct bimg_error *err)
+{
+        NORMALIZE(fs, path, norm, err);
+        if (need_writable(fs, err) < 0)
+                return -1;
+        return fs->ops->remove(fs, norm, recursive, err);
+}
+
+int bimg_fs_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err)
+{
+        return fs->ops->free_space(fs, ret_bytes, err);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One small interface over the filesystems of an image; fat.c and ext4.c fill it. */
+#ifndef BIMG_FS_H
+#define BIMG_FS_H
+
+#include "balena-img.h"
+
+struct bimg_fs_ops;
+
+/* Fields shared by every backend; a backend keeps its own state in ->priv. */
+struct bimg_fs {
+        const struct bimg_fs_ops *ops;
+        int image_fd;           /* the image's locked fd (borrowed) */
+        uint64_t offset;        /* partition start in bytes */
+        uint64_t size;          /* partition size in bytes */
+        bool writable;
+        char label[80];         /* for messages: "partition 1 'resin-boot'" */
+        char what[120];         /* same, preformatted by fs.c */
+        void *priv;
+};
+
+/* Every call: 0 on success, -1 with *err filled. Paths reaching the backend are
+ * already checked by fs.c: absolute, no "..", no empty components, no "//". */
+struct bimg_fs_ops {
+        const char *name;       /* "vfat", "ext4" */
+        int (*open)(struct bimg_fs *fs, struct bimg_error *err);
+        void (*close)(struct bimg_fs *fs);
+        int (*list)(struct bimg_fs *fs, const char *dir, bimg_dirent_fn fn, void *data,
+                    struct bimg_error *err);
+        int (*stat)(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_st,
+                    struct bimg_error *err);
+        int (*read_to_fd)(struct bimg_fs *fs, const char *path, int fd, struct bimg_error *err);
+        int (*write_from_file)(struct bimg_fs *fs, const char *host_path, const char *path,
+                               struct bimg_error *err);
+        int (*mkdir)(struct bimg_fs *fs, const char *path, struct bimg_error *err);
+        int (*remove)(struct bimg_fs *fs, const char *path, bool recursive,
+                      struct bimg_error *err);
+        int (*free_space)(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err);
+};
+
+extern const struct bimg_fs_ops fat_ops;        /* fat.c: mtools through base/spawn.c */
+extern const struct bimg_fs_ops ext4_ops;       /* ext4.c: libext2fs */
+
+#endif
