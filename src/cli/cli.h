@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The command-line front end: one file per command, this header between them. */
+#ifndef BIMG_CLI_H
+#define BIMG_CLI_H
+
+#include <stdbool.h>
+
+#include "balena-img.h"
+
+#define PROGRAM "balena-img"
+
+struct command {
+        const char *name;
+        const char *synopsis;   /* "info IMAGE [--json]" */
+        const char *summary;    /* --help and the man-page sync test read this table */
+        const char *help;       /* options and details, printed by COMMAND --help */
+        int (*run)(int argc, char **argv, struct bimg_error *err);
+};
+
+extern const struct command commands[];
+
+int cmd_info(int argc, char **argv, struct bimg_error *err);
+int cmd_ls(int argc, char **argv, struct bimg_error *err);
+int cmd_cat(int argc, char **argv, struct bimg_error *err);
+int cmd_cp(int argc, char **argv, struct bimg_error *err);
+int cmd_rm(int argc, char **argv, struct bimg_error *err);
+int cmd_mkdir(int argc, char **argv, struct bimg_error *err);
+
+/* Parse the options every command shares (--help); returns 1 when help was
+ * printed (the command is done), 0 to go on, -1 on a usage error. The caller's
+ * getopt_long option table must end with the entries from CLI_COMMON_OPTIONS. */
+#define CLI_OPT_HELP 'h'
+#define CLI_COMMON_OPTIONS { "help", no_argument, NULL, CLI_OPT_HELP }, { NULL, 0, NULL, 0 }
+int cli_usage_error(const char *cmd, struct bimg_error *err, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+int cli_bad_option(const char *cmd, int opt, char **argv, struct bimg_error *err);
+void cli_print_help(const char *cmd);
+
+/* An opened IMAGE:PART/PATH argument. */
+struct cli_target {
+        struct bimg_image *img;
+        const struct bimg_part *part;
+        struct bimg_fs *fs;
+        char path[4096];
+};
+
+/* Open the image of a spec (read-only or for writing), find PART and its filesystem. */
+int cli_open_target(const char *arg, bool writable, struct cli_target *ret,
+                    struct bimg_error *err);
+void cli_close_target(struct cli_target *t);
+
+/* Warnings from the library: printed to stderr, never stdout. */
+void cli_warn(const char *message, void *data);
+
+/* "1.5 MiB" */
+void cli_format_size(uint64_t bytes, char *out, size_t size);
+
+#endif

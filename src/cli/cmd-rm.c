@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* balena-img rm [-r] IMAGE:PART/PATH */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_rm(int argc, char **argv, struct bimg_error *err)
+{
+        static const struct option options[] = {
+                { "recursive", no_argument, NULL, 'r' },
+                CLI_COMMON_OPTIONS,
+        };
+        struct cli_target t;
+        bool recursive = false;
+        int opt, ret;
+
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, "+:rRh", options, NULL)) != -1) {
+                switch (opt) {
+                case 'r':
+                case 'R':
+                        recursive = true;
+                        break;
+                case CLI_OPT_HELP:
+                        cli_print_help("rm");
+                        return 0;
+                default:
+                        return cli_bad_option("rm", opt, argv, err);
+                }
+        }
+        if (argc - optind != 1)
+                return cli_usage_error("rm", err, "expected one IMAGE:PART/PATH");
+        if (cli_open_target(argv[optind], true, &t, err) < 0)
+                return -1;
+        ret = bimg_fs_remove(t.fs, t.path, recursive, err);
+        cli_close_target(&t);
+        return ret;
+}
