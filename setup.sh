@@ -1,0 +1,50 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# One command from a fresh Debian 12 machine: install what balena-img needs
+# (apt-get, only when something is missing), build it in ./build, generate a
+# sample balenaOS image from fixtures/ and run `balena-img info` on it.
+set -eu
+cd "$(dirname "$0")"
+top=$(pwd)
+
+# Build and runtime dependencies, then what the tests and fixtures use.
+DEPS="gcc make autoconf automake pkg-config libfdisk-dev libblkid-dev libext2fs-dev comerr-dev
+      libjansson-dev check mtools fdisk dosfstools e2fsprogs jq cryptsetup-bin zip groff-base
+      binutils"
+
+say() { printf '==> %s\n' "$*"; }
+
+missing=
+for pkg in $DEPS; do
+        dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q '^install ok installed$' ||
+                missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+        sudo=
+        [ "$(id -u)" -eq 0 ] || sudo=sudo
+        say "installing:$missing"
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        # shellcheck disable=SC2086
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+                $missing >/dev/null
+fi
+
+if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
+        say "generating the build system (autoreconf)"
+        autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+fi
+mkdir -p build
+cd build
+if [ ! -f Makefile ] || [ ../configure -nt Makefile ]; then
+        say "configuring in build/"
+        ../configure --enable-werror --quiet
+fi
+say "building"
+make -s -j"$(nproc)" >/dev/null
+say "built $top/build/balena-img ($(./balena-img --version))"
+
+say "generating sample balenaOS images in build/fixtures/out"
+make -s fixtures/out/.stamp >/dev/null
+sample=fixtures/out/mbr-v8.img
+say "running: balena-img info $sample"
+./balena-img info "$sample"

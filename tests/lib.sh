@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: Apache-2.0
+# Sourced by every tests/integration/*.sh. Each test works on its own copies of
+# the fixtures in $WORK (kept when it fails) and checks effects with tools that
+# are not ours: mtools, debugfs, e2fsck, fsck.fat, sfdisk, jq.
+set -eu
+: "${BALENA_IMG:?run through make check}" "${FIXTURES:?run through make check}"
+: "${TESTS_WORKDIR:=${TMPDIR:-/tmp}/balena-img-tests}"
+export LC_ALL=C.UTF-8 TZ=UTC MTOOLS_SKIP_CHECK=1 MTOOLSRC=/dev/null
+PATH=$PATH:/usr/sbin:/sbin
+
+TEST_NAME=$(basename "$0" .sh)
+WORK=$TESTS_WORKDIR/$TEST_NAME
+rm -rf "$WORK"
+mkdir -p "$WORK"
+CHECKS=0
+
+fail() { echo "FAIL: $TEST_NAME: $*" >&2; exit 1; }
+skip() { echo "SKIP: $TEST_NAME: $*" >&2; exit 77; }
+ok() { CHECKS=$((CHECKS + 1)); }
+done_testing() { echo "PASS: $TEST_NAME ($CHECKS checks)"; rm -rf "$WORK"; exit 0; }
+
+# fixture NAME: a private sparse copy of a generated image; prints its path
+fixture() {
+        [ -f "$FIXTURES/$1.img" ] || fail "fixture '$1' was not generated"
+        cp --sparse=always "$FIXTURES/$1.img" "$WORK/$1.img"
+        echo "$WORK/$1.img"
+}
+# fact NAME KEY: what fixtures/make-images.sh recorded about an image
+fact() { sed -n "s/^$2=//p" "$FIXTURES/$1.facts" | head -n1; }
+fixture_names() { for f in "$FIXTURES"/*.facts; do basename "$f" .facts; done; }
+
+# run CMD...: output lands in $WORK/stdout, $WORK/stderr, exit code in $RC
+run() { set +e; "$@" >"$WORK/stdout" 2>"$WORK/stderr"; RC=$?; set -e; }
+expect_exit() {
+        want=$1; shift
+        run "$@"
+        [ "$RC" -eq "$want" ] || fail "$*: exit $RC, want $want: $(head -c 600 "$WORK/stderr")"
+        ok
+}
+expect_stderr() {
+        grep -q -- "$1" "$WORK/stderr" || fail "stderr lacks '$1': $(head -c 600 "$WORK/stderr")"
+        ok
+}
+expect_stdout() {
+        grep -q -- "$1" "$WORK/stdout" || fail "stdout lacks '$1': $(head -c 600 "$WORK/stdout")"
+        ok
+}
+# an error is exactly one line, "balena-img: ...", and nothing on stdout
+expect_one_line_error() {
+        [ "$(wc -l <"$WORK/stderr")" -eq 1 ] || fail "error is not one line: $(cat "$WORK/stderr")"
+        grep -q '^balena-img: ' "$WORK/stderr" || fail "error lacks the prefix: $(cat "$WORK/stderr")"
+        [ ! -s "$WORK/stdout" ] || fail "an error also printed to stdout: $(head -c 300 "$WORK/stdout")"
+        ok
+}
+expect_eq() { [ "$1" = "$2" ] || fail "${3:-value}: got '$1', want '$2'"; ok; }
+
+checksum() { sha256sum "$1" | cut -d' ' -f1; }
+
+# part_offset IMG N: byte offset of partition N, read with sfdisk (not our code)
+part_offset() {
+        sfdisk -J "$1" | jq -r --arg node "$1$2" \
+                '.partitiontable as $t | $t.partitions[] | select(.node == $node)
+                 | .start * ($t.sectorsize // 512)'
+}
+part_size() {
+        sfdisk -J "$1" | jq -r --arg node "$1$2" \
+                '.partitiontable as $t | $t.partitions[] | select(.node == $node)
+                 | .size * ($t.sectorsize // 512)'
+}
+# mtools and debugfs on partition N of IMG
+m() { tool=$1; img=$2; n=$3; shift 3; "$tool" -i "$img@@$(part_offset "$img" "$n")" "$@"; }
+dbg() { debugfs -R "$3" "$1?offset=$(part_offset "$1" "$2")" 2>/dev/null; }
+
+# fsck_fat IMG N / fsck_ext IMG N: the filesystem checkers stay clean
+fsck_fat() {
+        dd if="$1" of="$WORK/part.fat" bs=1M skip="$(($(part_offset "$1" "$2") / 1048576))" \
+                count="$(($(part_size "$1" "$2") / 1048576))" conv=sparse status=none
+        fsck.fat -n "$WORK/part.fat" >"$WORK/fsck.out" 2>&1 ||
+                fail "fsck.fat -n found problems in partition $2: $(cat "$WORK/fsck.out")"
+        rm -f "$WORK/part.fat"
+        ok
+}
+fsck_ext() {
+        e2fsck -fn "$1?offset=$(part_offset "$1" "$2")" >"$WORK/fsck.out" 2>&1 ||
+                fail "e2fsck -fn found problems in partition $2: $(cat "$WORK/fsck.out")"
+        ok
+}
