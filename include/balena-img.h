@@ -218,7 +218,7 @@ struct bimg_info {
         bool is_flasher;
         bool is_signed;
         bool development_mode;
-        char development_mode_source[48];   /* "config.json developmentMode", "os-release VARIANT" */
+        char development_mode_source[48];   /* config.json or os-release VARIANT */
         bool has_boot_free;
         uint64_t boot_free;
         char build_timestamp[32];       /* /etc/timestamp ("" if not found) */

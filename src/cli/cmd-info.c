@@ -24,7 +24,8 @@ static void print_partitions(struct bimg_image *img)
 {
         printf("\nPartitions (%s table):\n", bimg_image_table_type(img));
         printf("  %-3s %-10s %-10s %-16s %-7s %-14s %-6s %s\n", "#", "START", "SIZE", "TYPE",
-               "FS", "LABEL", "ROLE", "GPT NAME");
+               "FS", "LABEL", "ROLE", strcmp(bimg_image_table_type(img), "gpt") == 0 ? "GPT NAME"
+                                                                                    : "FLAGS");
         for (size_t i = 0; i < bimg_image_part_count(img); i++) {
                 const struct bimg_part *p = bimg_image_part(img, i);
                 const char *role = bimg_role_name(p->role);
@@ -36,10 +37,10 @@ static void print_partitions(struct bimg_image *img)
                 snprintf(type, sizeof(type), "%.16s",
                          strncmp(p->type, "0x", 2) == 0 || !p->type_name[0] ? p->type
                                                                              : p->type_name);
-                printf("  %-3u %-10s %-10s %-16s %-7s %-14s %-6s %s%s\n", p->number, start, size,
-                       type, p->container ? "(ext)" : p->fstype[0] ? p->fstype : "-",
+                printf("  %-3u %-10s %-10s %-16s %-7s %-14s %-6s %s%s%s\n", p->number, start,
+                       size, type, p->container ? "(ext)" : p->fstype[0] ? p->fstype : "-",
                        p->label[0] ? p->label : "-", role[0] ? role : "-", p->name,
-                       p->bootable ? " (bootable)" : "");
+                       p->name[0] && p->bootable ? " " : "", p->bootable ? "(bootable)" : "");
         }
 }
 
@@ -147,7 +148,8 @@ static int print_json(struct bimg_image *img, const struct bimg_info *in, struct
                 " s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o},"
                 " s:b, s:b, s:b, s:s, s:o, s:s, s:o, s:o}",
                 "schema_version", INFO_SCHEMA_VERSION,
-                "image", "path", out_str(bimg_image_path(img)), "size", (json_int_t)bimg_image_size(img),
+                "image", "path", out_str(bimg_image_path(img)),
+                "size", (json_int_t)bimg_image_size(img),
                 "partition_table", bimg_image_table_type(img),
                 "disk_id", out_str_or_null(bimg_image_disk_id(img)),
                 "partitions", parts, "boot_partition", (int)in->boot->number,
@@ -165,7 +167,8 @@ static int print_json(struct bimg_image *img, const struct bimg_info *in, struct
                 "flasher", in->is_flasher, "signed", in->is_signed,
                 "development_mode", in->development_mode,
                 "development_mode_source", in->development_mode_source,
-                "active_root", out_str(in->active_root), "active_root_source", in->active_root_source,
+                "active_root", out_str(in->active_root),
+                "active_root_source", in->active_root_source,
                 "boot_free_bytes",
                 in->has_boot_free ? json_integer((json_int_t)in->boot_free) : json_null(),
                 "config", config_json(in));

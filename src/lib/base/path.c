@@ -38,7 +38,8 @@ int path_normalize(const char *path, char *out, size_t out_size, struct bimg_err
 
                 if (len > 0 && !(len == 1 && p[0] == '.')) {
                         if (n + 1 + len + 1 > out_size)
-                                return bimg_fail(err, BIMG_E_INVALID, "path '%.80s...' is too long", path);
+                                return bimg_fail(err, BIMG_E_INVALID,
+                                                 "path '%.80s...' is too long", path);
                         out[n++] = '/';
                         memcpy(out + n, p, len);
                         n += len;
