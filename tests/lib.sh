@@ -26,7 +26,7 @@ fixture() {
         echo "$WORK/$1.img"
 }
 # fact NAME KEY: what fixtures/make-images.sh recorded about an image
-fact() { sed -n "s/^$2=//p" "$FIXTURES/$1.facts" | head -n1; }
+fact() { (. "$FIXTURES/$1.facts" && eval "printf '%s' \"\${$2-}\""); }
 fixture_names() { for f in "$FIXTURES"/*.facts; do basename "$f" .facts; done; }
 
 # run CMD...: output lands in $WORK/stdout, $WORK/stderr, exit code in $RC

@@ -120,11 +120,13 @@ static void read_timestamp(struct bimg_fs *fs, const char *root_dir, struct bimg
         free(text);
 }
 
-/* The OS root in rootA: its os-release (board revision, version on images without a
- * boot copy), its timestamp and the hostapp storage driver. */
+/* The OS root in the active root partition: its os-release (board revision, version on
+ * images without a boot copy), its timestamp and the hostapp storage driver. */
 static void inspect_root(struct bimg_image *img, struct bimg_info *info)
 {
-        const struct bimg_part *root = bimg_image_role(img, BIMG_ROLE_ROOTA);
+        enum bimg_role role = strcmp(info->active_root, "rootB") == 0 ? BIMG_ROLE_ROOTB
+                                                                      : BIMG_ROLE_ROOTA;
+        const struct bimg_part *root = bimg_image_role(img, role);
         struct bimg_error ignored = { 0 };
         struct bimg_osrelease *osr;
         struct hostapp_root hr;
@@ -139,7 +141,7 @@ static void inspect_root(struct bimg_image *img, struct bimg_info *info)
         snprintf(info->storage_driver, sizeof(info->storage_driver), "%s", hr.driver);
         osr = read_osrelease(fs, path);
         if (osr) {
-                snprintf(source, sizeof(source), "rootA:%.150s", path);
+                snprintf(source, sizeof(source), "%s:%.150s", bimg_role_name(role), path);
                 take_osrelease(info, osr, source);
                 bimg_osrelease_free(osr);
         }
@@ -297,6 +299,7 @@ int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg
                 take_osrelease(info, osr, "boot:/os-release");
                 bimg_osrelease_free(osr);
         }
+        inspect_active_root(img, fs, &r, info);
         inspect_root(img, info);
         info->is_flasher = r.flasher_flag || strcasecmp(info->boot->label, "flash-boot") == 0;
         info->is_signed = info->is_signed || r.keys_dir || r.any_sig;
@@ -316,7 +319,6 @@ int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg
                 snprintf(info->development_mode_source, sizeof(info->development_mode_source),
                          "config.json developmentMode");
         }
-        inspect_active_root(img, fs, &r, info);
         *ret_info = *info;
         ret = 0;
 out:
