@@ -114,6 +114,16 @@ const struct bimg_part *bimg_image_part(const struct bimg_image *img, size_t ind
  * FAT partition holding /device-type.json, so looking it up may read the image. */
 const struct bimg_part *bimg_image_role(struct bimg_image *img, enum bimg_role role);
 
+/* Like bimg_image_role, but a missing role is an error that says why: for the boot
+ * partition, a damaged FAT (BIMG_E_UNSUPPORTED) or not a balenaOS image
+ * (BIMG_E_NOT_FOUND). */
+int bimg_image_require_role(struct bimg_image *img, enum bimg_role role,
+                            const struct bimg_part **ret_part, struct bimg_error *err);
+
+/* Fails (BIMG_E_UNSUPPORTED) when the image must not be changed offline: an
+ * installed secure-boot disk, whose balenaOS partitions are LUKS-encrypted. */
+int bimg_image_check_editable(struct bimg_image *img, struct bimg_error *err);
+
 /* Resolve "2", "resin-boot", "flash-rootA" (label or GPT name) or a role alias
  * ("boot", "rootA", "rootB", "state", "data"). Fails with BIMG_E_NOT_FOUND. */
 int bimg_image_find_part(struct bimg_image *img, const char *spec,

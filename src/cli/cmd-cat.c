@@ -13,7 +13,7 @@ int cmd_cat(int argc, char **argv, struct bimg_error *err)
         int opt, ret;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 if (opt != CLI_OPT_HELP)
                         return cli_bad_option("cat", opt, argv, err);
                 cli_print_help("cat");

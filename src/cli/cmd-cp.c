@@ -213,7 +213,7 @@ int cmd_cp(int argc, char **argv, struct bimg_error *err)
         int opt, ret = -1;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+:rRh", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":rRh", options, NULL)) != -1) {
                 switch (opt) {
                 case 'r':
                 case 'R':

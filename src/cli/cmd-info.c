@@ -187,7 +187,7 @@ int cmd_info(int argc, char **argv, struct bimg_error *err)
         int opt, ret = -1;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 switch (opt) {
                 case 'j':
                         json = true;

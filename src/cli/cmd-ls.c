@@ -108,7 +108,7 @@ int cmd_ls(int argc, char **argv, struct bimg_error *err)
         int opt, ret = -1;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+:lh", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":lh", options, NULL)) != -1) {
                 switch (opt) {
                 case 'l':
                         longfmt = true;

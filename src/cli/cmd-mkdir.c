@@ -43,7 +43,7 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
         int opt, ret;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+:ph", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":ph", options, NULL)) != -1) {
                 switch (opt) {
                 case 'p':
                         parents = true;

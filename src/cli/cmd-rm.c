@@ -16,7 +16,7 @@ int cmd_rm(int argc, char **argv, struct bimg_error *err)
         int opt, ret;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+:rRh", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":rRh", options, NULL)) != -1) {
                 switch (opt) {
                 case 'r':
                 case 'R':

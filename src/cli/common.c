@@ -60,6 +60,8 @@ int cli_open_target(const char *arg, bool writable, struct cli_target *ret,
                             err) < 0)
                 goto fail;
         bimg_image_set_warn(t.img, cli_warn, NULL);
+        if (writable && bimg_image_check_editable(t.img, err) < 0)
+                goto fail;
         if (bimg_image_find_part(t.img, spec->part, &t.part, err) < 0 ||
             bimg_image_fs(t.img, t.part, &t.fs, err) < 0)
                 goto fail;

@@ -89,6 +89,58 @@ const struct bimg_part *bimg_image_role(struct bimg_image *img, enum bimg_role r
         return NULL;
 }
 
+/* Why a role has no partition, in words a user can act on. */
+static int missing_role(struct bimg_image *img, enum bimg_role role, struct bimg_error *err)
+{
+        const char *name = bimg_role_name(role);
+
+        if (role != BIMG_ROLE_BOOT)
+                return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' has no %s partition (none is "
+                                 "labelled resin-%s, balena-%s or flash-%s)", img->path, name,
+                                 name, name, name);
+        /* a FAT-typed partition with nothing blkid recognises is a damaged boot partition */
+        for (size_t i = 0; i < img->n_parts; i++) {
+                const struct bimg_part *p = &img->parts[i];
+
+                if (p->fskind == BIMG_FS_NONE && !p->container &&
+                    (strstr(p->type_name, "FAT") || strstr(p->type_name, "EFI")))
+                        return bimg_fail(err, BIMG_E_UNSUPPORTED, "'%s': partition %u (%s) "
+                                         "should hold the FAT boot filesystem but nothing "
+                                         "recognisable is there; the image is damaged",
+                                         img->path, p->number, p->type_name);
+        }
+        return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is not a balenaOS image: no partition is "
+                         "labelled resin-boot, flash-boot or balena-boot, and no FAT partition "
+                         "holds /device-type.json", img->path);
+}
+
+int bimg_image_require_role(struct bimg_image *img, enum bimg_role role,
+                            const struct bimg_part **ret_part, struct bimg_error *err)
+{
+        const struct bimg_part *p = bimg_image_role(img, role);
+
+        if (!p)
+                return missing_role(img, role, err);
+        *ret_part = p;
+        return 0;
+}
+
+int bimg_image_check_editable(struct bimg_image *img, struct bimg_error *err)
+{
+        if (!img->roles_assigned)
+                assign_roles(img);
+        for (size_t i = 0; i < img->n_parts; i++) {
+                const struct bimg_part *p = &img->parts[i];
+
+                if (p->role != BIMG_ROLE_NONE && p->fskind == BIMG_FS_LUKS)
+                        return bimg_fail(err, BIMG_E_UNSUPPORTED, "'%s' is an installed "
+                                         "secure-boot disk (partition %u '%s' is LUKS-encrypted); "
+                                         "it cannot be changed offline", img->path, p->number,
+                                         p->label[0] ? p->label : p->name);
+        }
+        return 0;
+}
+
 static bool is_number(const char *s)
 {
         if (!*s)
@@ -126,12 +178,14 @@ int bimg_image_find_part(struct bimg_image *img, const char *spec,
 
         if (!img->roles_assigned)
                 assign_roles(img);
+        for (int r = BIMG_ROLE_BOOT; r < BIMG_ROLE_COUNT; r++)
+                if (strcasecmp(spec, role_names[r]) == 0)
+                        return bimg_image_require_role(img, (enum bimg_role)r, ret_part, err);
         for (size_t i = 0; i < img->n_parts; i++) {
                 const struct bimg_part *p = &img->parts[i];
 
                 if (is_number(spec) ? p->number == strtoul(spec, NULL, 10)
-                                    : (strcasecmp(spec, bimg_role_name(p->role)) == 0 ||
-                                       strcmp(spec, p->label) == 0 || strcmp(spec, p->name) == 0)) {
+                                    : strcmp(spec, p->label) == 0 || strcmp(spec, p->name) == 0) {
                         *ret_part = p;
                         return 0;
                 }

@@ -76,7 +76,7 @@ static bool is_secret(const char *dotted)
 {
         static const char *const words[] = { "apikey", "token", "password", "secret", "psk",
                                              "wifikey" };
-        char lower[64];
+        char lower[1024];
         size_t i;
 
         for (i = 0; dotted[i] && i + 1 < sizeof(lower); i++)
@@ -148,18 +148,28 @@ static void walk(const json_t *obj, const char *prefix, struct bimg_config_key *
         json_t *v;
 
         json_object_foreach((json_t *)obj, name, v) {
-                char dotted[sizeof(keys->key)];
+                char dotted[1024];
                 bool secret;
+                int len;
 
-                snprintf(dotted, sizeof(dotted), "%s%s%s", prefix, prefix[0] ? "." : "", name);
-                if (json_is_object(v) && json_object_size(v) > 0 && !is_map(dotted)) {
+                /* the whole dotted name decides secrecy, not the part that fits the
+                 * summary; a name too long to judge is masked */
+                len = snprintf(dotted, sizeof(dotted), "%s%s%s", prefix, prefix[0] ? "." : "",
+                               name);
+                if (len < 0 || (size_t)len >= sizeof(dotted)) {
+                        secret = true;
+                } else if (json_is_object(v) && json_object_size(v) > 0 && !is_map(dotted)) {
                         walk(v, dotted, keys, max, n);
                         continue;
+                } else {
+                        secret = is_secret(dotted);
                 }
                 if (*n >= max)
                         return;
-                secret = is_secret(dotted);
-                snprintf(keys[*n].key, sizeof(keys[*n].key), "%s", dotted);
+                if (strlen(dotted) < sizeof(keys[*n].key))
+                        memcpy(keys[*n].key, dotted, strlen(dotted) + 1);
+                else    /* shown shortened, with a mark that it is */
+                        snprintf(keys[*n].key, sizeof(keys[*n].key), "%.59s...", dotted);
                 summarise_value(dotted, v, secret, keys[*n].summary, sizeof(keys[*n].summary));
                 keys[*n].secret = secret;
                 (*n)++;

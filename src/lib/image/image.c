@@ -82,6 +82,18 @@ static int check_truncation(struct bimg_image *img, struct bimg_error *err)
         return 0;
 }
 
+/* A protective MBR (type 0xee) read as the table means libfdisk found no usable GPT
+ * header behind it: a cut-off download, or a damaged disk. */
+static int check_protective_only(struct bimg_image *img, struct bimg_error *err)
+{
+        for (size_t i = 0; i < img->n_parts; i++)
+                if (strcmp(img->table_type, "dos") == 0 && strcmp(img->parts[i].type, "0xee") == 0)
+                        return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' has the protective MBR of a "
+                                         "GPT disk but no readable GPT: the image is truncated "
+                                         "or damaged; download or copy it again", img->path);
+        return 0;
+}
+
 static int open_locked(const char *path, bool writable, int *ret_fd, uint64_t *ret_size,
                        struct bimg_error *err)
 {
@@ -89,6 +101,9 @@ static int open_locked(const char *path, bool writable, int *ret_fd, uint64_t *r
         int fd;
 
         fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 && errno == EISDIR)
+                return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is a folder, not a disk image file",
+                                 path);
         if (fd < 0)
                 return bimg_fail_errno(err, errno == ENOENT ? BIMG_E_NOT_FOUND : BIMG_E_IO,
                                        errno, "cannot open '%s'", path);
@@ -151,7 +166,8 @@ int bimg_image_open(const char *path, unsigned flags, struct bimg_image **ret_im
                           "not a balenaOS image", path, img->table_type);
                 goto fail;
         }
-        if (check_truncation(img, err) < 0 || probe_parts(img, err) < 0)
+        if (check_protective_only(img, err) < 0 || check_truncation(img, err) < 0 ||
+            probe_parts(img, err) < 0)
                 goto fail;
         *ret_img = img;
         return 0;

@@ -15,7 +15,7 @@
 /* What the root folder of the boot partition holds (one listing). */
 struct boot_root {
         bool config_json, device_type_json, os_release, flasher_flag, keys_dir, any_sig;
-        bool uenv, bootenv, grubenv, efi_dir, grub_dir;
+        bool uenv, bootenv, grubenv, efi_dir, grub_dir, image_version_info;
 };
 
 static int note_root_entry(const char *name, const struct bimg_stat *st, void *data)
@@ -44,6 +44,8 @@ static int note_root_entry(const char *name, const struct bimg_stat *st, void *d
                 r->efi_dir = st->is_dir;
         else if (strcasecmp(name, "grub") == 0)
                 r->grub_dir = st->is_dir;
+        else if (strcasecmp(name, "image-version-info") == 0)
+                r->image_version_info = !st->is_dir;
         if (len > 4 && strcasecmp(name + len - 4, ".sig") == 0)
                 r->any_sig = true;
         return 0;
@@ -117,6 +119,24 @@ static void read_timestamp(struct bimg_fs *fs, const char *root_dir, struct bimg
                 return;
         text[strcspn(text, "\r\n")] = '\0';
         snprintf(info->build_timestamp, sizeof(info->build_timestamp), "%s", text);
+        free(text);
+}
+
+/* Without a readable root (LUKS, say) the boot partition's /image-version-info still
+ * names the build: "balena-image-<machine>-YYYYMMDDhhmmss" (spec 6.3). */
+static void timestamp_from_version_info(struct bimg_fs *fs, struct bimg_info *info)
+{
+        struct bimg_error ignored = { 0 };
+        char *text;
+        size_t len;
+
+        if (bimg_fs_read_alloc(fs, "/image-version-info", SMALL_FILE_MAX, &text, &len,
+                               &ignored) < 0)
+                return;
+        len = strcspn(text, "\r\n");
+        if (len > 15 && text[len - 15] == '-' && strspn(text + len - 14, "0123456789") >= 14)
+                snprintf(info->build_timestamp, sizeof(info->build_timestamp), "%.14s",
+                         text + len - 14);
         free(text);
 }
 
@@ -244,24 +264,6 @@ static void inspect_config(struct bimg_fs *fs, struct bimg_info *info,
                 snprintf(info->config_error, sizeof(info->config_error), "%.150s", e.message);
 }
 
-/* A FAT-typed partition with nothing blkid recognises is a damaged boot partition. */
-static int no_boot_partition(struct bimg_image *img, struct bimg_error *err)
-{
-        for (size_t i = 0; i < img->n_parts; i++) {
-                const struct bimg_part *p = &img->parts[i];
-
-                if (p->fskind == BIMG_FS_NONE && !p->container &&
-                    (strstr(p->type_name, "FAT") || strstr(p->type_name, "EFI")))
-                        return bimg_fail(err, BIMG_E_UNSUPPORTED, "'%s': partition %u (%s) "
-                                         "should hold the FAT boot filesystem but nothing "
-                                         "recognisable is there; the image is damaged",
-                                         img->path, p->number, p->type_name);
-        }
-        return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is not a balenaOS image: no partition is "
-                         "labelled resin-boot, flash-boot or balena-boot, and no FAT partition "
-                         "holds /device-type.json", img->path);
-}
-
 int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg_error *err)
 {
         struct bimg_info *info = calloc(1, sizeof(*info));
@@ -276,12 +278,8 @@ int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg
 
         if (!info)
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-        info->boot = bimg_image_role(img, BIMG_ROLE_BOOT);
-        if (!info->boot) {
-                no_boot_partition(img, err);
-                goto out;
-        }
-        if (bimg_image_fs(img, info->boot, &fs, err) < 0 ||
+        if (bimg_image_require_role(img, BIMG_ROLE_BOOT, &info->boot, err) < 0 ||
+            bimg_image_fs(img, info->boot, &fs, err) < 0 ||
             bimg_fs_list(fs, "/", note_root_entry, &r, err) < 0)
                 goto out;
         if (r.device_type_json &&
@@ -301,6 +299,8 @@ int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg
         }
         inspect_active_root(img, fs, &r, info);
         inspect_root(img, info);
+        if (!info->build_timestamp[0] && r.image_version_info)
+                timestamp_from_version_info(fs, info);
         info->is_flasher = r.flasher_flag || strcasecmp(info->boot->label, "flash-boot") == 0;
         info->is_signed = info->is_signed || r.keys_dir || r.any_sig;
         info->has_boot_free = bimg_fs_free_space(fs, &info->boot_free, err) == 0;
