@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include "config/config.h"
+#include "config/schema.h"
+#include "config/sshkey.h"
 
 struct bimg_config {
         json_t *root;
@@ -46,27 +48,9 @@ void config_free(struct bimg_config *cfg)
         free(cfg);
 }
 
-static const json_t *lookup(const json_t *obj, const char *dotted)
-{
-        char part[128];
-
-        while (obj && *dotted) {
-                const char *dot = strchr(dotted, '.');
-                size_t n = dot ? (size_t)(dot - dotted) : strlen(dotted);
-
-                if (n >= sizeof(part) || !json_is_object(obj))
-                        return NULL;
-                memcpy(part, dotted, n);
-                part[n] = '\0';
-                obj = json_object_get(obj, part);
-                dotted += n + (dot ? 1 : 0);
-        }
-        return obj;
-}
-
 bool config_is_true(const struct bimg_config *cfg, const char *dotted)
 {
-        const json_t *v = lookup(cfg->root, dotted);
+        const json_t *v = schema_lookup(cfg->root, dotted);
 
         return json_is_true(v) || (json_is_string(v) && strcmp(json_string_value(v), "true") == 0);
 }
@@ -182,4 +166,230 @@ size_t config_summary(const struct bimg_config *cfg, struct bimg_config_key *key
 
         walk(cfg->root, "", keys, max, &n);
         return n;
+}
+
+int config_new(struct bimg_config **ret_cfg, struct bimg_error *err)
+{
+        struct bimg_config *cfg = malloc(sizeof(*cfg));
+
+        if (!cfg || !(cfg->root = json_object())) {
+                free(cfg);
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        }
+        *ret_cfg = cfg;
+        return 0;
+}
+
+int config_dump(const struct bimg_config *cfg, char **ret, size_t *ret_len,
+                struct bimg_error *err)
+{
+        char *text = json_dumps(cfg->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        size_t len;
+        char *out;
+
+        if (!text)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        len = strlen(text);
+        out = realloc(text, len + 2);
+        if (!out) {
+                free(text);
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        }
+        out[len++] = '\n';
+        out[len] = '\0';
+        *ret = out;
+        *ret_len = len;
+        return 0;
+}
+
+/* The object that holds the last component of dotted, created on the way when
+ * create is set; *ret_name is that last component. */
+static int parent_of(json_t *root, const char *dotted, bool create, json_t **ret_parent,
+                     char *ret_name, size_t name_size, struct bimg_error *err)
+{
+        json_t *obj = root;
+        const char *p = dotted;
+
+        if (!*dotted || dotted[0] == '.' || dotted[strlen(dotted) - 1] == '.' ||
+            strstr(dotted, ".."))
+                return bimg_fail(err, BIMG_E_INVALID, "'%s' is not a key (use dotted names "
+                                 "such as os.network.wifi.randomMacAddressScan)", dotted);
+        for (;;) {
+                const char *dot = strchr(p, '.');
+                size_t n = dot ? (size_t)(dot - p) : strlen(p);
+                json_t *next;
+
+                if (n >= name_size)
+                        return bimg_fail(err, BIMG_E_INVALID, "key '%.80s' is too long", dotted);
+                memcpy(ret_name, p, n);
+                ret_name[n] = '\0';
+                if (!dot)
+                        break;
+                next = json_object_get(obj, ret_name);
+                if (!next && create) {
+                        next = json_object();
+                        if (!next || json_object_set_new(obj, ret_name, next) < 0)
+                                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                }
+                if (!next) {
+                        *ret_parent = NULL;
+                        return 0;
+                }
+                if (!json_is_object(next))
+                        return bimg_fail(err, BIMG_E_INVALID, "config.json: '%.*s' is not an "
+                                         "object, so '%s' cannot be set in it",
+                                         (int)(dot - dotted), dotted, dotted);
+                obj = next;
+                p = dot + 1;
+        }
+        *ret_parent = obj;
+        return 0;
+}
+
+/* Set dotted to value (stolen). */
+static int set_value(struct bimg_config *cfg, const char *dotted, json_t *value,
+                     struct bimg_error *err)
+{
+        char name[256];
+        json_t *parent;
+
+        if (!value)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        if (parent_of(cfg->root, dotted, true, &parent, name, sizeof(name), err) < 0) {
+                json_decref(value);
+                return -1;
+        }
+        if (json_object_set_new(parent, name, value) < 0)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        return 0;
+}
+
+int config_set_text(struct bimg_config *cfg, const char *dotted, const char *text,
+                    struct bimg_error *err)
+{
+        json_t *v;
+
+        if (schema_value_from_text(dotted, text, &v, err) < 0)
+                return -1;
+        return set_value(cfg, dotted, v, err);
+}
+
+int config_set_string(struct bimg_config *cfg, const char *dotted, const char *value,
+                      struct bimg_error *err)
+{
+        json_t *v = json_string(value);
+
+        if (!v)
+                return bimg_fail(err, BIMG_E_INVALID, "value for '%s' is not valid UTF-8",
+                                 dotted);
+        return set_value(cfg, dotted, v, err);
+}
+
+int config_set_bool(struct bimg_config *cfg, const char *dotted, bool value,
+                    struct bimg_error *err)
+{
+        return set_value(cfg, dotted, json_boolean(value), err);
+}
+
+int config_unset(struct bimg_config *cfg, const char *dotted, struct bimg_error *err)
+{
+        char name[256];
+        json_t *parent;
+
+        if (parent_of(cfg->root, dotted, false, &parent, name, sizeof(name), err) < 0)
+                return -1;
+        if (parent)
+                json_object_del(parent, name);
+        return 0;
+}
+
+int config_merge(struct bimg_config *cfg, const struct bimg_config *other,
+                 struct bimg_error *err)
+{
+        if (json_object_update_recursive(cfg->root, other->root) < 0)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        return 0;
+}
+
+int config_add_ssh_keys(struct bimg_config *cfg, char *const *keys, size_t n,
+                        struct bimg_error *err)
+{
+        json_t *arr = (json_t *)schema_lookup(cfg->root, "os.sshKeys");
+
+        if (!arr) {
+                if (set_value(cfg, "os.sshKeys", json_array(), err) < 0)
+                        return -1;
+                arr = (json_t *)schema_lookup(cfg->root, "os.sshKeys");
+        }
+        if (!json_is_array(arr))
+                return bimg_fail(err, BIMG_E_INVALID, "config.json: 'os.sshKeys' must be an "
+                                 "array of keys, not %s", json_is_object(arr) ? "an object"
+                                                                              : "a single value");
+        for (size_t i = 0; i < n; i++) {
+                bool present = false;
+                size_t j;
+                json_t *k;
+
+                json_array_foreach(arr, j, k)
+                        if (json_is_string(k) && sshkey_same(json_string_value(k), keys[i]))
+                                present = true;
+                if (!present && json_array_append_new(arr, json_string(keys[i])) < 0)
+                        return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        }
+        return 0;
+}
+
+int config_set_udev_rule(struct bimg_config *cfg, const char *name, const char *text,
+                         struct bimg_error *err)
+{
+        json_t *rules = (json_t *)schema_lookup(cfg->root, "os.udevRules");
+        json_t *v = json_string(text);
+
+        if (!v)
+                return bimg_fail(err, BIMG_E_INVALID, "udev rule '%s' is not valid UTF-8", name);
+        if (!rules) {
+                if (set_value(cfg, "os.udevRules", json_object(), err) < 0) {
+                        json_decref(v);
+                        return -1;
+                }
+                rules = (json_t *)schema_lookup(cfg->root, "os.udevRules");
+        }
+        if (!json_is_object(rules)) {
+                json_decref(v);
+                return bimg_fail(err, BIMG_E_INVALID, "config.json: 'os.udevRules' must be an "
+                                 "object of rules");
+        }
+        /* the key is set directly: a rule name may hold '.'-free text only, but it
+         * must never be split as a dotted path */
+        if (json_object_set_new(rules, name, v) < 0)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        return 0;
+}
+
+int config_validate(const struct bimg_config *cfg, bool is_flasher, bimg_warn_fn warn,
+                    void *warn_data, struct bimg_error *err)
+{
+        return schema_validate(cfg->root, is_flasher, warn, warn_data, err);
+}
+
+int config_get_text(const struct bimg_config *cfg, const char *dotted, char **ret,
+                    struct bimg_error *err)
+{
+        const json_t *v = schema_lookup(cfg->root, dotted);
+        char *text;
+
+        if (!v)
+                return bimg_fail(err, BIMG_E_NOT_FOUND, "config.json has no key '%s'", dotted);
+        text = json_is_string(v) ? strdup(json_string_value(v))
+                                 : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+                                                         JSON_PRESERVE_ORDER);
+        if (!text)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        *ret = text;
+        return 0;
+}
+
+const char *config_get_string(const struct bimg_config *cfg, const char *dotted)
+{
+        return json_string_value(schema_lookup(cfg->root, dotted));
 }
