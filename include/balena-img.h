@@ -174,6 +174,52 @@ int bimg_fs_remove(struct bimg_fs *fs, const char *path, bool recursive,
 int bimg_fs_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err);
 const char *bimg_fs_type(const struct bimg_fs *fs);   /* "vfat" or "ext4" */
 
+/* Check that path could be written in this filesystem (FAT: no * ? [ ] \ : " < > |),
+ * without touching the image. */
+int bimg_fs_check_path(struct bimg_fs *fs, const char *path, struct bimg_error *err);
+
+/* ---- changes: the one write path ---------------------------------------- */
+
+/* Every change to an image is staged in a transaction and applied by one
+ * commit: all inputs are read and checked when staged, the whole plan is
+ * checked against the image before the first write, and a file whose content
+ * would not change is not written (so running a command twice changes nothing
+ * more). */
+struct bimg_txn;
+
+enum bimg_change_kind {
+        BIMG_CHANGE_ADD,        /* a new file */
+        BIMG_CHANGE_REPLACE,    /* a file whose content changes */
+        BIMG_CHANGE_UNCHANGED,  /* a file that already has this content */
+        BIMG_CHANGE_MKDIR,      /* a new folder */
+        BIMG_CHANGE_REMOVE,     /* a file or folder removed */
+};
+
+typedef void (*bimg_change_fn)(enum bimg_change_kind kind, const struct bimg_part *part,
+                               const char *path, uint64_t size, void *data);
+
+/* The image must be editable (bimg_image_check_editable); to commit, it must also
+ * be open for writing (a read-only image is enough for a plan). */
+int bimg_txn_begin(struct bimg_image *img, struct bimg_txn **ret_txn, struct bimg_error *err);
+void bimg_txn_free(struct bimg_txn *txn);
+/* Write len bytes (copied now) to path. The parent folder must exist or be
+ * staged with bimg_txn_mkdir first. */
+int bimg_txn_put(struct bimg_txn *txn, const struct bimg_part *part, const char *path,
+                 const void *data, size_t len, struct bimg_error *err);
+/* Write a host file (checked readable now, copied at commit). */
+int bimg_txn_put_file(struct bimg_txn *txn, const struct bimg_part *part, const char *path,
+                      const char *host_path, struct bimg_error *err);
+/* Create a folder and its missing parents; an existing folder is fine. */
+int bimg_txn_mkdir(struct bimg_txn *txn, const struct bimg_part *part, const char *path,
+                   struct bimg_error *err);
+/* Remove a file, or a folder (recursive: with everything in it). */
+int bimg_txn_remove(struct bimg_txn *txn, const struct bimg_part *part, const char *path,
+                    bool recursive, struct bimg_error *err);
+/* Check the plan against the image and report each change; writes nothing. */
+int bimg_txn_plan(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bimg_error *err);
+/* Check the plan, then apply it. fn (may be NULL) hears of each change. */
+int bimg_txn_commit(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bimg_error *err);
+
 /* ---- balenaOS versions ------------------------------------------------- */
 
 /* X.Y.Z[-betaN][+revN | _revN][.dev|.prod], optional leading "v" (not semver:
@@ -245,6 +291,79 @@ struct bimg_info {
 /* Gather everything `info` shows. Soft problems (no os-release found) leave
  * fields empty; hard ones (no boot partition, LUKS boot) fail. */
 int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg_error *err);
+
+/* ---- configure --------------------------------------------------------- */
+
+#define BIMG_TRI_KEEP (-1)      /* for the on/off options: leave the key as it is */
+
+struct bimg_str_list {
+        const char *const *items;
+        size_t n;
+};
+
+struct bimg_configure_opts {
+        const char *config_file;        /* merged into config.json ... */
+        bool replace_config;            /* ... or replacing it */
+        struct bimg_str_list sets;      /* "KEY=VALUE", dotted keys */
+        struct bimg_str_list unsets;    /* "KEY" */
+        const char *hostname;
+        struct bimg_str_list ssh_key_files;     /* .pub files, several keys each */
+        struct bimg_str_list udev_rules;        /* "FILE.rules" or "NAME=FILE" */
+        int development_mode;           /* BIMG_TRI_KEEP, 0 or 1 */
+        int persistent_logging;
+        int random_mac_scan;
+        const char *country;
+        const char *ntp_servers;
+        const char *dns_servers;
+        const char *root_ca_file;       /* PEM; stored as base64 in balenaRootCA */
+        const char *connectivity_uri;
+        const char *connectivity_interval;
+        const char *connectivity_response;
+        const char *device_type;        /* assert the image is of this type */
+        const char *splash_file;        /* PNG */
+        /* NetworkManager profiles */
+        const char *wifi_ssid;
+        const char *wifi_key;           /* NULL: an open network */
+        bool wifi_hidden;
+        const char *static_ip;          /* ADDR/PREFIX: for Wi-Fi if wifi_ssid, else Ethernet */
+        const char *gateway;
+        const char *dns;
+        const char *apn;                /* cellular */
+        const char *apn_user;
+        const char *apn_password;
+        struct bimg_str_list system_connections;        /* keyfiles copied as they are */
+        const char *proxy_file;         /* redsocks.conf */
+        const char *no_proxy_file;
+};
+
+void bimg_configure_opts_init(struct bimg_configure_opts *opts);
+
+/* Validate every input, build the new config.json and files, and stage them in
+ * a transaction on the image's boot partition (flash-boot on flashers). With
+ * dry_run nothing is written: fn hears of each change and *ret_diff (yours to
+ * free(), may be NULL) holds the unified diff of config.json. */
+int bimg_configure(struct bimg_image *img, const struct bimg_configure_opts *opts, bool dry_run,
+                   bimg_change_fn fn, void *data, char **ret_diff, struct bimg_error *err);
+
+/* The splash logo alone (also what --splash does): PNG checked, name chosen by
+ * the OS version, boot-partition headroom for OS updates kept. */
+int bimg_set_splash(struct bimg_image *img, const char *png_file, bool dry_run,
+                    bimg_change_fn fn, void *data, struct bimg_error *err);
+
+/* Read the current splash logo to a host file. */
+int bimg_get_splash(struct bimg_image *img, const char *out_file, struct bimg_error *err);
+
+/* ---- config.json editing (balena-img config) ---------------------------- */
+
+/* config.json of the image (pretty, as stored) into *ret (yours to free()). */
+int bimg_config_read(struct bimg_image *img, char **ret_text, size_t *ret_len,
+                     struct bimg_error *err);
+/* One key as text (strings bare, anything else JSON). */
+int bimg_config_get(struct bimg_image *img, const char *key, char **ret_text,
+                    struct bimg_error *err);
+/* Check a config.json text against the schema (is_flasher: installer keys ok). */
+int bimg_config_check_text(const char *text, size_t len, const char *origin, bool is_flasher,
+                           bimg_warn_fn warn, void *warn_data, struct bimg_error *err);
 
 const char *bimg_library_version(void);
 

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one write path. Commands stage their changes here; commit checks the
+ * whole plan against the image (every target, every parent folder) before the
+ * first write, then applies it in order. Files that would not change are not
+ * written, so a second identical run leaves the image byte-identical.
+ * (A crash-safe commit with a rollback journal belongs here too, later.)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/path.h"
+#include "fs/fs.h"
+#include "image/image.h"
+
+enum op_kind { OP_PUT, OP_MKDIR, OP_REMOVE };
+
+struct op {
+        enum op_kind kind;
+        const struct bimg_part *part;
+        char *path;             /* normalised */
+        void *data;             /* OP_PUT from memory */
+        size_t len;
+        char *host_path;        /* OP_PUT from a host file (absolute) */
+        bool recursive;         /* OP_REMOVE */
+        enum bimg_change_kind change;   /* decided by the plan */
+};
+
+struct bimg_txn {
+        struct bimg_image *img;
+        struct op *ops;
+        size_t n_ops;
+        char tmpdir[PATH_MAX - 16];     /* staging files for the tools, made on first use */
+};
+
+int bimg_txn_begin(struct bimg_image *img, struct bimg_txn **ret_txn, struct bimg_error *err)
+{
+        struct bimg_txn *txn;
+
+        if (bimg_image_check_editable(img, err) < 0)
+                return -1;
+        txn = calloc(1, sizeof(*txn));
+        if (!txn)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        txn->img = img;
+        *ret_txn = txn;
+        return 0;
+}
+
+void bimg_txn_free(struct bimg_txn *txn)
+{
+        if (!txn)
+                return;
+        for (size_t i = 0; i < txn->n_ops; i++) {
+                free(txn->ops[i].path);
+                free(txn->ops[i].data);
+                free(txn->ops[i].host_path);
+        }
+        free(txn->ops);
+        if (txn->tmpdir[0])
+                rmdir(txn->tmpdir);
+        free(txn);
+}
+
+/* A new op with its path checked for the partition's filesystem. */
+static struct op *add_op(struct bimg_txn *txn, enum op_kind kind, const struct bimg_part *part,
+                         const char *path, struct bimg_error *err)
+{
+        char norm[PATH_MAX];
+        struct bimg_fs *fs;
+        struct op *grown;
+
+        if (path_normalize(path, norm, sizeof(norm), err) < 0 ||
+            bimg_image_fs(txn->img, part, &fs, err) < 0 ||
+            bimg_fs_check_path(fs, norm, err) < 0)
+                return NULL;
+        grown = realloc(txn->ops, (txn->n_ops + 1) * sizeof(*grown));
+        if (!grown) {
+                bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                return NULL;
+        }
+        txn->ops = grown;
+        grown = &txn->ops[txn->n_ops];
+        *grown = (struct op){ .kind = kind, .part = part, .path = strdup(norm) };
+        if (!grown->path) {
+                bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                return NULL;
+        }
+        txn->n_ops++;
+        return grown;
+}
+
+int bimg_txn_put(struct bimg_txn *txn, const struct bimg_part *part, const char *path,
+                 const void *data, size_t len, struct bimg_error *err)
+{
+        void *copy = malloc(len ? len : 1);
+        struct op *op;
+
+        if (!copy)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        memcpy(copy, data, len);
+        op = add_op(txn, OP_PUT, part, path, err);
+        if (!op) {
+                free(copy);
+                return -1;
+        }
+        op->data = copy;
+        op->len = len;
+        return 0;
+}
+
+int bimg_txn_put_file(struct bimg_txn *txn, const struct bimg_part *part, const char *path,
+                      const char *host_path, struct bimg_error *err)
+{
+        char abs[PATH_MAX];
+        struct stat st;
+        struct op *op;
+        int fd;
+
+        fd = open(host_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return bimg_fail_errno(err, errno == ENOENT ? BIMG_E_NOT_FOUND : BIMG_E_IO, errno,
+                                       "cannot read '%s'", host_path);
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return bimg_fail(err, BIMG_E_INVALID, "'%s' is not a regular file", host_path);
+        }
+        close(fd);
+        if (!realpath(host_path, abs))
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", host_path);
+        op = add_op(txn, OP_PUT, part, path, err);
+        if (!op)
+                return -1;
+        op->host_path = strdup(abs);
+        op->len = (size_t)st.st_size;
+        if (!op->host_path)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        return 0;
+}
+
+int bimg_txn_mkdir(struct bimg_txn *txn, const struct bimg_part *part, const char *path,
+                   struct bimg_error *err)
+{
+        return add_op(txn, OP_MKDIR, part, path, err) ? 0 : -1;
+}
+
+int bimg_txn_remove(struct bimg_txn *txn, const struct bimg_part *part, const char *path,
+                    bool recursive, struct bimg_error *err)
+{
+        struct op *op = add_op(txn, OP_REMOVE, part, path, err);
+
+        if (!op)
+                return -1;
+        op->recursive = recursive;
+        return 0;
+}
+
+/* ---- planning ----------------------------------------------------------- */
+
+/* 1 if path exists (*ret_st filled), 0 if not, -1 on any other failure. */
+static int lookup(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_st,
+                  struct bimg_error *err)
+{
+        struct bimg_error probe = { 0 };
+
+        if (bimg_fs_stat(fs, path, ret_st, &probe) == 0)
+                return 1;
+        if (probe.status == BIMG_E_NOT_FOUND)
+                return 0;
+        return bimg_fail(err, probe.status, "%s", probe.message);
+}
+
+/* Earlier ops of this plan that make path a folder (mkdir of it or below it). */
+static bool staged_dir(const struct bimg_txn *txn, size_t before, const struct bimg_part *part,
+                       const char *path)
+{
+        size_t len = strlen(path);
+
+        for (size_t i = 0; i < before; i++) {
+                const struct op *op = &txn->ops[i];
+
+                if (op->kind == OP_MKDIR && op->part == part &&
+                    strncmp(op->path, path, len) == 0 && (op->path[len] == '/' || !op->path[len]))
+                        return true;
+        }
+        return false;
+}
+
+/* An earlier op of this plan that wrote path (so its current content does not count). */
+static bool staged_put(const struct bimg_txn *txn, size_t before, const struct op *op)
+{
+        for (size_t i = 0; i < before; i++)
+                if (txn->ops[i].kind == OP_PUT && txn->ops[i].part == op->part &&
+                    strcmp(txn->ops[i].path, op->path) == 0)
+                        return true;
+        return false;
+}
+
+static int read_host(const struct op *op, char **ret, struct bimg_error *err)
+{
+        char *buf = malloc(op->len ? op->len : 1);
+        size_t got = 0;
+        int fd;
+
+        if (!buf)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        fd = open(op->host_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                free(buf);
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", op->host_path);
+        }
+        while (got < op->len) {
+                ssize_t n = read(fd, buf + got, op->len - got);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                got += (size_t)n;
+        }
+        close(fd);
+        if (got != op->len) {
+                free(buf);
+                return bimg_fail(err, BIMG_E_IO, "'%s' changed while it was being copied",
+                                 op->host_path);
+        }
+        *ret = buf;
+        return 0;
+}
+
+/* Does the file at op->path already hold exactly what op would write? */
+static int same_content(struct bimg_fs *fs, const struct op *op, bool *ret_same,
+                        struct bimg_error *err)
+{
+        char *current = NULL, *wanted = NULL;
+        size_t len;
+
+        if (bimg_fs_read_alloc(fs, op->path, op->len, &current, &len, err) < 0)
+                return -1;
+        if (op->host_path && read_host(op, &wanted, err) < 0) {
+                free(current);
+                return -1;
+        }
+        *ret_same = len == op->len &&
+                    memcmp(current, op->host_path ? wanted : op->data, len) == 0;
+        free(current);
+        free(wanted);
+        return 0;
+}
+
+static int plan_put(struct bimg_txn *txn, size_t i, struct bimg_fs *fs, struct bimg_error *err)
+{
+        struct op *op = &txn->ops[i];
+        char parent[PATH_MAX];
+        struct bimg_stat st;
+        bool same = false;
+        int r;
+
+        path_parent(op->path, parent, sizeof(parent));
+        if (!staged_dir(txn, i, op->part, parent)) {
+                r = lookup(fs, parent, &st, err);
+                if (r < 0)
+                        return -1;
+                if (r == 0 || !st.is_dir)
+                        return bimg_fail(err, r == 0 ? BIMG_E_NOT_FOUND : BIMG_E_INVALID,
+                                         "%s: folder '%s' does not exist", fs->what, parent);
+        }
+        r = lookup(fs, op->path, &st, err);
+        if (r < 0)
+                return -1;
+        if (r == 1 && st.is_dir)
+                return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is a folder", fs->what, op->path);
+        if (r == 1 && st.is_symlink)
+                return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is a symbolic link; remove it "
+                                 "first", fs->what, op->path);
+        if (r == 1 && !staged_put(txn, i, op) && st.size == op->len &&
+            same_content(fs, op, &same, err) < 0)
+                return -1;
+        op->change = r == 0 ? BIMG_CHANGE_ADD : same ? BIMG_CHANGE_UNCHANGED : BIMG_CHANGE_REPLACE;
+        return 0;
+}
+
+static int plan_op(struct bimg_txn *txn, size_t i, struct bimg_error *err)
+{
+        struct op *op = &txn->ops[i];
+        struct bimg_stat st;
+        struct bimg_fs *fs;
+        int r;
+
+        if (bimg_image_fs(txn->img, op->part, &fs, err) < 0)
+                return -1;
+        switch (op->kind) {
+        case OP_PUT:
+                return plan_put(txn, i, fs, err);
+        case OP_MKDIR:
+                r = lookup(fs, op->path, &st, err);
+                if (r == 1 && !st.is_dir)
+                        return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' exists and is not a "
+                                         "folder", fs->what, op->path);
+                op->change = r == 1 ? BIMG_CHANGE_UNCHANGED : BIMG_CHANGE_MKDIR;
+                return r < 0 ? -1 : 0;
+        case OP_REMOVE:
+        default:
+                r = lookup(fs, op->path, &st, err);
+                if (r == 0)
+                        return bimg_fail(err, BIMG_E_NOT_FOUND, "%s: '%s' does not exist",
+                                         fs->what, op->path);
+                if (r == 1 && strcmp(op->path, "/") == 0)
+                        return bimg_fail(err, BIMG_E_INVALID, "%s: refusing to remove '/'",
+                                         fs->what);
+                op->change = BIMG_CHANGE_REMOVE;
+                return r < 0 ? -1 : 0;
+        }
+}
+
+static int plan_all(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bimg_error *err)
+{
+        for (size_t i = 0; i < txn->n_ops; i++) {
+                const struct op *op = &txn->ops[i];
+
+                if (plan_op(txn, i, err) < 0)
+                        return -1;
+                /* an existing folder is not news; an unchanged file is */
+                if (fn && !(op->kind == OP_MKDIR && op->change == BIMG_CHANGE_UNCHANGED))
+                        fn(op->change, op->part, op->path, op->len, data);
+        }
+        return 0;
+}
+
+int bimg_txn_plan(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bimg_error *err)
+{
+        return plan_all(txn, fn, data, err);
+}
+
+/* ---- applying ----------------------------------------------------------- */
+
+/* Memory contents reach the tools as a file in a private folder. */
+static int stage_file(struct bimg_txn *txn, const struct op *op, char *ret_path, size_t size,
+                      struct bimg_error *err)
+{
+        const char *tmp = getenv("TMPDIR");
+        size_t done = 0;
+        int fd;
+
+        if (!txn->tmpdir[0]) {
+                snprintf(txn->tmpdir, sizeof(txn->tmpdir), "%s/balena-img-XXXXXX",
+                         tmp && tmp[0] == '/' ? tmp : "/tmp");
+                if (!mkdtemp(txn->tmpdir)) {
+                        txn->tmpdir[0] = '\0';
+                        return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create a "
+                                               "temporary folder");
+                }
+        }
+        snprintf(ret_path, size, "%s/stage", txn->tmpdir);
+        fd = open(ret_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", ret_path);
+        while (done < op->len) {
+                ssize_t n = write(fd, (const char *)op->data + done, op->len - done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int e = errno;
+
+                        close(fd);
+                        unlink(ret_path);
+                        return bimg_fail_errno(err, BIMG_E_IO, e, "cannot write '%s'", ret_path);
+                }
+                done += (size_t)n;
+        }
+        if (close(fd) < 0) {
+                unlink(ret_path);
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", ret_path);
+        }
+        return 0;
+}
+
+/* mkdir -p inside the image. */
+static int make_dirs(struct bimg_fs *fs, const char *path, struct bimg_error *err)
+{
+        char partial[PATH_MAX];
+        struct bimg_stat st;
+
+        for (const char *p = path + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                snprintf(partial, sizeof(partial), "%.*s", (int)(p - path), path);
+                int r = lookup(fs, partial, &st, err);
+
+                if (r < 0 || (r == 0 && bimg_fs_mkdir(fs, partial, err) < 0))
+                        return -1;
+                if (*p == '\0')
+                        return 0;
+        }
+}
+
+static int apply_op(struct bimg_txn *txn, const struct op *op, struct bimg_error *err)
+{
+        char staged[PATH_MAX];
+        struct bimg_fs *fs;
+        int r;
+
+        if (op->change == BIMG_CHANGE_UNCHANGED || bimg_image_fs(txn->img, op->part, &fs, err) < 0)
+                return op->change == BIMG_CHANGE_UNCHANGED ? 0 : -1;
+        switch (op->kind) {
+        case OP_PUT:
+                if (op->host_path)
+                        return bimg_fs_write_from_file(fs, op->host_path, op->path, err);
+                if (stage_file(txn, op, staged, sizeof(staged), err) < 0)
+                        return -1;
+                r = bimg_fs_write_from_file(fs, staged, op->path, err);
+                unlink(staged);
+                return r;
+        case OP_MKDIR:
+                return strcmp(op->path, "/") == 0 ? 0 : make_dirs(fs, op->path, err);
+        case OP_REMOVE:
+        default:
+                return bimg_fs_remove(fs, op->path, op->recursive, err);
+        }
+}
+
+int bimg_txn_commit(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bimg_error *err)
+{
+        if (!txn->img->writable)
+                return bimg_fail(err, BIMG_E_FAILURE, "'%s' was opened read-only",
+                                 txn->img->path);
+        if (plan_all(txn, fn, data, err) < 0)
+                return -1;
+        for (size_t i = 0; i < txn->n_ops; i++)
+                if (apply_op(txn, &txn->ops[i], err) < 0)
+                        return -1;
+        return 0;
+}
