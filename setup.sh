@@ -9,8 +9,8 @@ top=$(pwd)
 
 # Build and runtime dependencies, then what the tests and fixtures use.
 DEPS="gcc make autoconf automake pkg-config libfdisk-dev libblkid-dev libext2fs-dev comerr-dev
-      libjansson-dev check mtools fdisk dosfstools e2fsprogs jq cryptsetup-bin zip groff-base
-      binutils"
+      libjansson-dev libpng-dev libnm-dev libnm0 libssl-dev libssl3 check mtools fdisk dosfstools
+      e2fsprogs jq cryptsetup-bin zip groff-base binutils openssh-client zlib1g-dev"
 
 say() { printf '==> %s\n' "$*"; }
 

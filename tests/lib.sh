@@ -3,7 +3,13 @@
 # the fixtures in $WORK (kept when it fails) and checks effects with tools that
 # are not ours: mtools, debugfs, e2fsck, fsck.fat, sfdisk, jq.
 set -eu
-: "${BALENA_IMG:?run through make check}" "${FIXTURES:?run through make check}"
+# The binary under test. The tool itself reads BALENA_IMG as its default image,
+# so it must not reach it from here: after unset, the assignment below makes a
+# plain shell variable that children do not inherit.
+BIMG_BIN=${BIMG_BIN:-${BALENA_IMG:-}}
+: "${BIMG_BIN:?run through make check}" "${FIXTURES:?run through make check}"
+unset BALENA_IMG
+BALENA_IMG=$BIMG_BIN
 : "${TESTS_WORKDIR:=${TMPDIR:-/tmp}/balena-img-tests}"
 export LC_ALL=C.UTF-8 TZ=UTC MTOOLS_SKIP_CHECK=1 MTOOLSRC=/dev/null
 PATH=$PATH:/usr/sbin:/sbin

@@ -4,6 +4,7 @@
 #define BIMG_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "balena-img.h"
 
@@ -25,6 +26,26 @@ int cmd_cat(int argc, char **argv, struct bimg_error *err);
 int cmd_cp(int argc, char **argv, struct bimg_error *err);
 int cmd_rm(int argc, char **argv, struct bimg_error *err);
 int cmd_mkdir(int argc, char **argv, struct bimg_error *err);
+int cmd_configure(int argc, char **argv, struct bimg_error *err);
+int cmd_config(int argc, char **argv, struct bimg_error *err);
+int cmd_splash(int argc, char **argv, struct bimg_error *err);
+
+/* The image operand: argv[*i] when more than `after` operands are left (and *i
+ * moves past it), else $BALENA_IMG; a usage error when neither is there. */
+int cli_take_image(const char *cmd, int argc, char **argv, int *i, int after,
+                   const char **ret_image, struct bimg_error *err);
+
+/* Open an image for a command, with warnings printed to stderr. */
+int cli_open_image(const char *path, bool writable, struct bimg_image **ret_img,
+                   struct bimg_error *err);
+
+/* Print one change of a transaction: "added     resin-boot:/x". */
+struct cli_changes {
+        bool dry_run;           /* "would add" */
+        FILE *out;              /* stdout, or a buffer to print later */
+};
+void cli_print_change(enum bimg_change_kind kind, const struct bimg_part *part, const char *path,
+                      uint64_t size, void *data);
 
 /* Parse the options every command shares (--help); returns 1 when help was
  * printed (the command is done), 0 to go on, -1 on a usage error. The caller's

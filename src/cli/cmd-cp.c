@@ -14,32 +14,29 @@
 #include "base/path.h"
 #include "cli.h"
 
-/* ---- into the image ---------------------------------------------------- */
+/* ---- into the image: staged in one transaction ------------------------- */
 
-static int copy_in(struct bimg_fs *fs, const char *host, const char *dest, bool recursive,
-                   struct bimg_error *err);
+struct copy_in {
+        struct bimg_txn *txn;
+        const struct bimg_part *part;
+};
 
-static int copy_in_dir(struct bimg_fs *fs, const char *host, const char *dest,
-                       struct bimg_error *err)
+static int stage_in(struct copy_in *c, const char *host, const char *dest, bool recursive,
+                    struct bimg_error *err);
+
+static int stage_in_dir(struct copy_in *c, const char *host, const char *dest,
+                        struct bimg_error *err)
 {
-        struct bimg_error probe = { 0 };
-        struct bimg_stat st;
         struct dirent *de;
         DIR *d;
-        int ret = 0;
+        int ret;
 
-        if (bimg_fs_stat(fs, dest, &st, &probe) == 0) {
-                if (!st.is_dir)
-                        return bimg_fail(err, BIMG_E_INVALID, "cannot copy folder '%s' over "
-                                         "file '%s'", host, dest);
-        } else if (probe.status != BIMG_E_NOT_FOUND) {
-                return bimg_fail(err, probe.status, "%s", probe.message);
-        } else if (bimg_fs_mkdir(fs, dest, err) < 0) {
+        if (bimg_txn_mkdir(c->txn, c->part, dest, err) < 0)
                 return -1;
-        }
         d = opendir(host);
         if (!d)
                 return bimg_fail_errno(err, BIMG_E_NOT_FOUND, errno, "cannot read '%s'", host);
+        ret = 0;
         while (ret == 0 && (de = readdir(d))) {
                 char hchild[PATH_MAX], ichild[PATH_MAX];
 
@@ -49,16 +46,15 @@ static int copy_in_dir(struct bimg_fs *fs, const char *host, const char *dest,
                     path_join(dest, de->d_name, ichild, sizeof(ichild), err) < 0)
                         ret = -1;
                 else
-                        ret = copy_in(fs, hchild, ichild, true, err);
+                        ret = stage_in(c, hchild, ichild, true, err);
         }
         closedir(d);
         return ret;
 }
 
-static int copy_in(struct bimg_fs *fs, const char *host, const char *dest, bool recursive,
-                   struct bimg_error *err)
+static int stage_in(struct copy_in *c, const char *host, const char *dest, bool recursive,
+                    struct bimg_error *err)
 {
-        char abs[PATH_MAX];
         struct stat st;
 
         if (stat(host, &st) < 0)
@@ -67,14 +63,28 @@ static int copy_in(struct bimg_fs *fs, const char *host, const char *dest, bool 
                 if (!recursive)
                         return bimg_fail(err, BIMG_E_USAGE, "'%s' is a folder; use -r to copy "
                                          "it with everything in it", host);
-                return copy_in_dir(fs, host, dest, err);
+                return stage_in_dir(c, host, dest, err);
         }
         if (!S_ISREG(st.st_mode))
                 return bimg_fail(err, BIMG_E_INVALID, "'%s' is not a regular file or folder",
                                  host);
-        if (!realpath(host, abs))       /* the tools get absolute paths only */
-                return bimg_fail_errno(err, BIMG_E_NOT_FOUND, errno, "cannot copy '%s'", host);
-        return bimg_fs_write_from_file(fs, abs, dest, err);
+        return bimg_txn_put_file(c->txn, c->part, dest, host, err);
+}
+
+/* Every host file is found and read before the image changes. */
+static int copy_in(struct cli_target *t, const char *host, const char *dest, bool recursive,
+                   struct bimg_error *err)
+{
+        struct copy_in c = { .part = t->part };
+        int r;
+
+        if (bimg_txn_begin(t->img, &c.txn, err) < 0)
+                return -1;
+        r = stage_in(&c, host, dest, recursive, err);
+        if (r == 0)
+                r = bimg_txn_commit(c.txn, NULL, NULL, err);
+        bimg_txn_free(c.txn);
+        return r;
 }
 
 /* DEST names the target, or an existing folder to copy into. */
@@ -239,7 +249,7 @@ int cmd_cp(int argc, char **argv, struct bimg_error *err)
                 return -1;
         if (in) {
                 if (resolve_dest_in(t.fs, src, t.path, dest, sizeof(dest), err) == 0)
-                        ret = copy_in(t.fs, src, dest, recursive, err);
+                        ret = copy_in(&t, src, dest, recursive, err);
         } else {
                 if (resolve_dest_out(t.path, dst, dest, sizeof(dest), err) == 0)
                         ret = copy_out(t.fs, t.path, dest, recursive, err);

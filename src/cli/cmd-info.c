@@ -183,8 +183,9 @@ int cmd_info(int argc, char **argv, struct bimg_error *err)
         };
         struct bimg_image *img = NULL;
         struct bimg_info info;
+        const char *image;
         bool json = false;
-        int opt, ret = -1;
+        int opt, i, ret = -1;
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -199,11 +200,13 @@ int cmd_info(int argc, char **argv, struct bimg_error *err)
                         return cli_bad_option("info", opt, argv, err);
                 }
         }
-        if (argc - optind != 1)
-                return cli_usage_error("info", err, "expected one IMAGE");
-        if (bimg_image_open(argv[optind], BIMG_OPEN_READ, &img, err) < 0)
+        i = optind;
+        if (cli_take_image("info", argc, argv, &i, 0, &image, err) < 0)
                 return -1;
-        bimg_image_set_warn(img, cli_warn, NULL);
+        if (i != argc)
+                return cli_usage_error("info", err, "expected one IMAGE");
+        if (cli_open_image(image, false, &img, err) < 0)
+                return -1;
         if (bimg_inspect(img, &info, err) == 0) {
                 if (json)
                         ret = print_json(img, &info, err);

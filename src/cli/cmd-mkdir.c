@@ -4,32 +4,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/path.h"
 #include "cli.h"
 
-/* Create every missing folder along path, like mkdir -p. */
-static int mkdir_parents(struct bimg_fs *fs, const char *path, struct bimg_error *err)
+/* Without -p, mkdir(1)'s rules: the folder must be new and its parent must exist. */
+static int check_plain_mkdir(struct cli_target *t, struct bimg_error *err)
 {
-        char partial[4096];
+        struct bimg_error probe = { 0 };
+        char parent[4096];
         struct bimg_stat st;
 
-        for (const char *p = path + 1;; p++) {
-                if (*p != '/' && *p != '\0')
-                        continue;
-                snprintf(partial, sizeof(partial), "%.*s", (int)(p - path), path);
-                struct bimg_error probe = { 0 };
-
-                if (bimg_fs_stat(fs, partial, &st, &probe) == 0) {
-                        if (!st.is_dir)
-                                return bimg_fail(err, BIMG_E_INVALID, "'%s' exists and is not "
-                                                 "a folder", partial);
-                } else if (probe.status != BIMG_E_NOT_FOUND) {
-                        return bimg_fail(err, probe.status, "%s", probe.message);
-                } else if (bimg_fs_mkdir(fs, partial, err) < 0) {
-                        return -1;
-                }
-                if (*p == '\0')
-                        return 0;
-        }
+        if (strcmp(t->path, "/") == 0 || bimg_fs_stat(t->fs, t->path, &st, &probe) == 0)
+                return bimg_fail(err, BIMG_E_INVALID, "'%s' already exists", t->path);
+        if (probe.status != BIMG_E_NOT_FOUND)
+                return bimg_fail(err, probe.status, "%s", probe.message);
+        path_parent(t->path, parent, sizeof(parent));
+        if (bimg_fs_stat(t->fs, parent, &st, err) < 0)
+                return -1;
+        if (!st.is_dir)
+                return bimg_fail(err, BIMG_E_INVALID, "'%s' is not a folder", parent);
+        return 0;
 }
 
 int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
@@ -38,6 +32,7 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
                 { "parents", no_argument, NULL, 'p' },
                 CLI_COMMON_OPTIONS,
         };
+        struct bimg_txn *txn = NULL;
         struct cli_target t;
         bool parents = false;
         int opt, ret;
@@ -59,10 +54,12 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
                 return cli_usage_error("mkdir", err, "expected one IMAGE:PART/PATH");
         if (cli_open_target(argv[optind], true, &t, err) < 0)
                 return -1;
-        if (strcmp(t.path, "/") == 0)
-                ret = parents ? 0 : bimg_fail(err, BIMG_E_INVALID, "'/' already exists");
-        else
-                ret = parents ? mkdir_parents(t.fs, t.path, err) : bimg_fs_mkdir(t.fs, t.path, err);
+        ret = parents ? 0 : check_plain_mkdir(&t, err);
+        if (ret == 0)
+                ret = bimg_txn_begin(t.img, &txn, err);
+        if (ret == 0 && (ret = bimg_txn_mkdir(txn, t.part, t.path, err)) == 0)
+                ret = bimg_txn_commit(txn, NULL, NULL, err);
+        bimg_txn_free(txn);
         cli_close_target(&t);
         return ret;
 }

@@ -11,6 +11,7 @@ int cmd_rm(int argc, char **argv, struct bimg_error *err)
                 { "recursive", no_argument, NULL, 'r' },
                 CLI_COMMON_OPTIONS,
         };
+        struct bimg_txn *txn = NULL;
         struct cli_target t;
         bool recursive = false;
         int opt, ret;
@@ -33,7 +34,10 @@ int cmd_rm(int argc, char **argv, struct bimg_error *err)
                 return cli_usage_error("rm", err, "expected one IMAGE:PART/PATH");
         if (cli_open_target(argv[optind], true, &t, err) < 0)
                 return -1;
-        ret = bimg_fs_remove(t.fs, t.path, recursive, err);
+        ret = bimg_txn_begin(t.img, &txn, err);
+        if (ret == 0 && (ret = bimg_txn_remove(txn, t.part, t.path, recursive, err)) == 0)
+                ret = bimg_txn_commit(txn, NULL, NULL, err);
+        bimg_txn_free(txn);
         cli_close_target(&t);
         return ret;
 }

@@ -41,25 +41,87 @@ void cli_print_help(const char *cmd)
         }
 }
 
+int cli_take_image(const char *cmd, int argc, char **argv, int *i, int after,
+                   const char **ret_image, struct bimg_error *err)
+{
+        const char *env = getenv("BALENA_IMG");
+
+        if (argc - *i > after) {
+                *ret_image = argv[(*i)++];
+                return 0;
+        }
+        if (env && *env) {
+                *ret_image = env;
+                return 0;
+        }
+        return cli_usage_error(cmd, err, "no IMAGE given (name it, or set BALENA_IMG)");
+}
+
+int cli_open_image(const char *path, bool writable, struct bimg_image **ret_img,
+                   struct bimg_error *err)
+{
+        if (bimg_image_open(path, writable ? BIMG_OPEN_WRITE : BIMG_OPEN_READ, ret_img, err) < 0)
+                return -1;
+        bimg_image_set_warn(*ret_img, cli_warn, NULL);
+        return 0;
+}
+
+void cli_print_change(enum bimg_change_kind kind, const struct bimg_part *part, const char *path,
+                      uint64_t size, void *data)
+{
+        static const char *const words[] = {
+                [BIMG_CHANGE_ADD] = "added", [BIMG_CHANGE_REPLACE] = "replaced",
+                [BIMG_CHANGE_UNCHANGED] = "unchanged", [BIMG_CHANGE_MKDIR] = "created",
+                [BIMG_CHANGE_REMOVE] = "removed",
+        };
+        static const char *const would[] = {
+                [BIMG_CHANGE_ADD] = "would add", [BIMG_CHANGE_REPLACE] = "would replace",
+                [BIMG_CHANGE_UNCHANGED] = "unchanged", [BIMG_CHANGE_MKDIR] = "would create",
+                [BIMG_CHANGE_REMOVE] = "would remove",
+        };
+        const struct cli_changes *out = data;
+        const char *label = part->label[0] ? part->label : part->name;
+        char where[120];
+
+        if (label[0])
+                snprintf(where, sizeof(where), "%s", label);
+        else
+                snprintf(where, sizeof(where), "%u", part->number);
+        fprintf(out->out, "%-13s %s:%s", (out->dry_run ? would : words)[kind], where, path);
+        if (kind == BIMG_CHANGE_ADD || kind == BIMG_CHANGE_REPLACE)
+                fprintf(out->out, " (%llu bytes)", (unsigned long long)size);
+        fprintf(out->out, "\n");
+}
+
 int cli_open_target(const char *arg, bool writable, struct cli_target *ret,
                     struct bimg_error *err)
 {
         struct bimg_pathspec *spec = calloc(1, sizeof(*spec));
+        const char *env = getenv("BALENA_IMG");
         struct cli_target t = { 0 };
+        char *joined = NULL;
         int r;
 
         if (!spec)
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        /* ":boot/config.json" names a path in $BALENA_IMG */
+        if (arg[0] == ':' && env && *env) {
+                joined = malloc(strlen(env) + strlen(arg) + 1);
+                if (!joined) {
+                        free(spec);
+                        return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                }
+                sprintf(joined, "%s%s", env, arg);
+                arg = joined;
+        }
         r = path_parse_spec(arg, spec, err);
         if (r == 0)
                 bimg_fail(err, BIMG_E_USAGE, "'%s' is not IMAGE:PART/PATH (PART is a number, "
                           "a label, or boot, rootA, rootB, state, data)", arg);
         if (r <= 0)
                 goto fail;
-        if (bimg_image_open(spec->image, writable ? BIMG_OPEN_WRITE : BIMG_OPEN_READ, &t.img,
-                            err) < 0)
+        if (cli_open_image(spec->image, writable, &t.img, err) < 0)
                 goto fail;
-        bimg_image_set_warn(t.img, cli_warn, NULL);
         if (writable && bimg_image_check_editable(t.img, err) < 0)
                 goto fail;
         if (bimg_image_find_part(t.img, spec->part, &t.part, err) < 0 ||
@@ -67,10 +129,12 @@ int cli_open_target(const char *arg, bool writable, struct cli_target *ret,
                 goto fail;
         snprintf(t.path, sizeof(t.path), "%s", spec->path);
         free(spec);
+        free(joined);
         *ret = t;
         return 0;
 fail:
         free(spec);
+        free(joined);
         bimg_image_close(t.img);
         return -1;
 }

@@ -13,7 +13,7 @@
         "                   state, data. PATH is absolute inside the partition.\n"
 
 const struct command commands[] = {
-        { "info", "info IMAGE [--json]",
+        { "info", "info [IMAGE] [--json]",
           "show the partitions, device type, OS version and configuration of an image",
           "Options:\n"
           "  --json           print one JSON object (documented in balena-img(1))\n",
@@ -45,6 +45,69 @@ const struct command commands[] = {
           "Options:\n"
           "  -p, --parents    create missing parent folders; no error if it exists\n" PATH_HELP,
           cmd_mkdir },
+        { "configure", "configure [IMAGE] [OPTIONS]",
+          "put settings, SSH keys, udev rules, network profiles, proxy and splash into an image",
+          "Everything is validated before anything is written; keys already in config.json\n"
+          "are kept; running the same command twice changes nothing more. IMAGE defaults\n"
+          "to $BALENA_IMG. On a flasher image only flash-boot is changed.\n\n"
+          "config.json:\n"
+          "  --config FILE            merge FILE into config.json\n"
+          "  --replace-config         replace config.json with the --config FILE instead\n"
+          "  --set KEY=VALUE          set a key (dotted: os.network.wifi.randomMacAddressScan);\n"
+          "                           typed by the schema, a JSON literal is accepted\n"
+          "  --unset KEY              remove a key\n"
+          "  --hostname NAME          hostname (one RFC 1123 label, at most 63 characters)\n"
+          "  --ssh-key FILE           add the public keys in FILE to os.sshKeys (repeatable)\n"
+          "  --udev-rule [NAME=]FILE  add FILE as os.udevRules.NAME; NAME defaults to the\n"
+          "                           file name without .rules (repeatable)\n"
+          "  --dev, --no-dev          developmentMode on or off\n"
+          "  --persistent-logging, --no-persistent-logging\n"
+          "  --country CC             Wi-Fi regulatory country (ISO 3166 alpha-2)\n"
+          "  --ntp-servers 'A B'      extra NTP servers, space-separated\n"
+          "  --dns-servers 'A B'      extra DNS servers, space-separated, or null for none\n"
+          "  --root-ca FILE.pem       balenaRootCA: a CA the device trusts (PEM, base64-stored)\n"
+          "  --random-mac-scan, --no-random-mac-scan\n"
+          "  --connectivity-uri URL   connectivity check URL (null turns it off)\n"
+          "  --connectivity-interval SECONDS\n"
+          "  --connectivity-response TEXT\n"
+          "  --device-type SLUG       refuse unless the image is of this device type\n\n"
+          "NetworkManager profiles (system-connections/):\n"
+          "  --wifi-ssid SSID         a Wi-Fi profile (resin-wifi)\n"
+          "  --wifi-key PSK           its WPA passphrase (8-63 characters or 64 hex); none:\n"
+          "                           an open network\n"
+          "  --wifi-hidden            the network does not broadcast its SSID\n"
+          "  --static-ip ADDR/PREFIX  static address for the Wi-Fi profile, or without\n"
+          "                           --wifi-ssid an Ethernet profile (balena-ethernet)\n"
+          "  --gateway ADDR, --dns 'ADDR,ADDR'\n"
+          "  --apn APN                a cellular profile (balena-cellular)\n"
+          "  --apn-user USER, --apn-password PASSWORD\n"
+          "  --system-connection FILE copy a NetworkManager keyfile as it is (repeatable)\n\n"
+          "Proxy and splash:\n"
+          "  --proxy FILE             system-proxy/redsocks.conf\n"
+          "  --no-proxy FILE          system-proxy/no_proxy (addresses not to proxy)\n"
+          "  --splash FILE.png        the boot splash logo\n\n"
+          "  --dry-run                print the config.json diff and the files that would\n"
+          "                           change; write nothing\n",
+          cmd_configure },
+        { "config", "config show|get|set|unset|validate [IMAGE] ...",
+          "read or edit single keys of config.json, or validate one",
+          "  config show [IMAGE]                 print config.json\n"
+          "  config get [IMAGE] KEY              print one key (strings bare, else JSON)\n"
+          "  config set [IMAGE] KEY=VALUE...     set keys, typed by the schema\n"
+          "  config unset [IMAGE] KEY...         remove keys\n"
+          "  config validate IMAGE|FILE.json     check against the balenaOS schema\n"
+          "IMAGE defaults to $BALENA_IMG.\n",
+          cmd_config },
+        { "splash", "splash [IMAGE] LOGO.png | splash [IMAGE] --extract OUT.png",
+          "replace the boot splash logo, or save the current one",
+          "The PNG is fully decoded first. It is written as splash/balena-logo.png (or\n"
+          "resin-logo.png before balenaOS 2.53.0), on flash-boot for flasher images, and\n"
+          "refused when the boot partition would keep too little room for OS updates.\n\n"
+          "Options:\n"
+          "  --extract OUT.png        save the current logo instead\n"
+          "  --dry-run                say what would change; write nothing\n"
+          "IMAGE defaults to $BALENA_IMG.\n",
+          cmd_splash },
         { NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -54,7 +117,7 @@ static void usage(FILE *out)
                      "Inspect and customise balenaOS disk images offline: no root, no loop\n"
                      "mounts, no VM, no cloud login.\n\nCommands:\n");
         for (const struct command *c = commands; c->name; c++)
-                fprintf(out, "  %-36s %s\n", c->synopsis, c->summary);
+                fprintf(out, "  %-10s %s\n", c->name, c->summary);
         fprintf(out, "\nOptions:\n"
                      "  -h, --help       show this help; '" PROGRAM " COMMAND --help' for one "
                      "command\n"

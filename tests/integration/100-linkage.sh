@@ -1,18 +1,38 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Start-up cost (style guide 2.8): the binary links only the light core.
-# libnm, libarchive and libcrypto are loaded on first use, never at start.
+# libnm, libarchive and libcrypto are loaded on first use, never at start, so
+# commands that do not need them (info, ls, cat) never load them.
 . "$top_srcdir/tests/lib.sh"
 command -v readelf >/dev/null 2>&1 || skip "readelf (binutils) is missing"
 readelf -d "$BALENA_IMG" >"$WORK/dynamic" || fail "readelf failed"
-for lib in libnm libarchive libcrypto libssl libglib libgio libpng; do
+for lib in libnm libarchive libcrypto libssl libglib libgio libgobject; do
         if grep -q "NEEDED.*\[$lib" "$WORK/dynamic"; then
                 fail "balena-img links $lib at start: $(grep NEEDED "$WORK/dynamic")"
         fi
         ok
 done
-for lib in libfdisk libblkid libext2fs libjansson; do
+for lib in libfdisk libblkid libext2fs libjansson libpng; do
         grep -q "NEEDED.*\[$lib" "$WORK/dynamic" || fail "expected $lib to be linked"
         ok
 done
+
+# what the dynamic loader actually opens (LD_DEBUG is glibc's own trace)
+img=$(fixture mbr-v8)
+loaded() { LD_DEBUG=files "$@" 2>&1 >/dev/null | sed -n 's/.*file=\([^ ]*\).*/\1/p' | sort -u; }
+for cmd in "info" "info --json" "ls $img:boot/" "cat $img:boot/config.json"; do
+        case $cmd in info*) args="$cmd $img" ;; *) args=$cmd ;; esac
+        # shellcheck disable=SC2086
+        libs=$(loaded "$BALENA_IMG" $args)
+        for lib in libnm libcrypto libarchive libglib; do
+                if echo "$libs" | grep -q "^$lib"; then
+                        fail "'balena-img $cmd' loaded $lib"
+                fi
+                ok
+        done
+done
+# and a Wi-Fi profile does load libnm, on demand
+libs=$(loaded "$BALENA_IMG" configure "$img" --wifi-ssid net --wifi-key 12345678 --dry-run)
+echo "$libs" | grep -q '^libnm\.so' || fail "configure --wifi-ssid did not load libnm: $libs"
+ok
 done_testing

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* balena-img splash [IMAGE] LOGO.png | splash [IMAGE] --extract OUT.png */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_splash(int argc, char **argv, struct bimg_error *err)
+{
+        static const struct option options[] = {
+                { "extract", required_argument, NULL, 'x' },
+                { "dry-run", no_argument, NULL, 'n' },
+                CLI_COMMON_OPTIONS,
+        };
+        struct cli_changes changes = { .out = stdout };
+        struct bimg_image *img;
+        const char *image, *extract = NULL;
+        int opt, i, r;
+
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                switch (opt) {
+                case 'x':
+                        extract = optarg;
+                        break;
+                case 'n':
+                        changes.dry_run = true;
+                        break;
+                case CLI_OPT_HELP:
+                        cli_print_help("splash");
+                        return 0;
+                default:
+                        return cli_bad_option("splash", opt, argv, err);
+                }
+        }
+        i = optind;
+        if (cli_take_image("splash", argc, argv, &i, extract ? 0 : 1, &image, err) < 0)
+                return -1;
+        if (argc - i != (extract ? 0 : 1))
+                return cli_usage_error("splash", err, extract ? "--extract takes no LOGO.png"
+                                                              : "expected one LOGO.png");
+        if (cli_open_image(image, !extract && !changes.dry_run, &img, err) < 0)
+                return -1;
+        r = extract ? bimg_get_splash(img, extract, err)
+                    : bimg_set_splash(img, argv[i], changes.dry_run, cli_print_change, &changes,
+                                      err);
+        bimg_image_close(img);
+        return r;
+}
