@@ -489,4 +489,5 @@ const struct bimg_fs_ops fat_ops = {
         .mkdir = fat_mkdir,
         .remove = fat_remove,
         .free_space = fat_free_space,
+        .check_path = check_fat_path,
 };

@@ -246,6 +246,12 @@ int bimg_fs_remove(struct bimg_fs *fs, const char *path, bool recursive,
         return fs->ops->remove(fs, norm, recursive, err);
 }
 
+int bimg_fs_check_path(struct bimg_fs *fs, const char *path, struct bimg_error *err)
+{
+        NORMALIZE(fs, path, norm, err);
+        return fs->ops->check_path ? fs->ops->check_path(fs, norm, err) : 0;
+}
+
 int bimg_fs_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err)
 {
         return fs->ops->free_space(fs, ret_bytes, err);

@@ -36,6 +36,8 @@ struct bimg_fs_ops {
         int (*remove)(struct bimg_fs *fs, const char *path, bool recursive,
                       struct bimg_error *err);
         int (*free_space)(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err);
+        /* optional: names this filesystem cannot hold */
+        int (*check_path)(struct bimg_fs *fs, const char *path, struct bimg_error *err);
 };
 
 extern const struct bimg_fs_ops fat_ops;        /* fat.c: mtools through base/spawn.c */
