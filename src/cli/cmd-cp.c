@@ -76,8 +76,16 @@ static int copy_in(struct cli_target *t, const char *host, const char *dest, boo
                    struct bimg_error *err)
 {
         struct copy_in c = { .part = t->part };
+        char parent[PATH_MAX];
+        struct bimg_stat st;
         int r;
 
+        /* like cp(1), the destination's folder must exist: -r creates only what it copies */
+        path_parent(dest, parent, sizeof(parent));
+        if (bimg_fs_stat(t->fs, parent, &st, err) < 0)
+                return -1;
+        if (!st.is_dir)
+                return bimg_fail(err, BIMG_E_INVALID, "'%s' is not a folder", parent);
         if (bimg_txn_begin(t->img, &c.txn, err) < 0)
                 return -1;
         r = stage_in(&c, host, dest, recursive, err);

@@ -20,7 +20,7 @@
 
 struct fat_entry {
         char *name;             /* long name if any, else the 8.3 name as mdir shows it */
-        char short_name[13];    /* "CONFIG~1.JSO": FAT matches either, ignoring case */
+        char short_name[56];    /* "CONFIG~1.JSO": FAT matches either, ignoring case */
         struct bimg_stat st;
 };
 
@@ -107,20 +107,41 @@ static void trim_copy(char *dst, const char *src, size_t n)
         dst[n] = '\0';
 }
 
-/* One mdir entry line: "NAME     EXT   SIZE|<DIR> YYYY-MM-DD  HH:MM  [long name]" */
+/* Byte length of the first `chars` UTF-8 characters of s (at most len bytes). */
+static size_t utf8_span(const char *s, size_t len, size_t chars)
+{
+        size_t i = 0;
+
+        while (i < len && chars > 0) {
+                i++;
+                while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
+                        i++;    /* continuation bytes belong to the same character */
+                chars--;
+        }
+        return chars == 0 ? i : len + 1;
+}
+
+/* One mdir entry line: "NAME     EXT   SIZE|<DIR> YYYY-MM-DD  HH:MM  [long name]".
+ * The 8.3 columns are padded by characters, and a short name can hold
+ * non-ASCII ones ("CAFÉCR~1"), so they are measured in characters. */
 static int parse_entry(const char *line, size_t len, struct fat_entry *ret)
 {
-        char base[9], ext[4], date[16], clock[8], *name;
-        const char *p = line + 12, *end = line + len;
+        char base[40], ext[16], date[16], clock[8], *name;
+        size_t base_end = utf8_span(line, len, 8), ext_end;
+        const char *p, *end = line + len;
         struct tm tm = { 0 };
         bool is_dir = false;
         uint64_t size = 0;
         int n;
 
-        if (len < 13 || line[8] != ' ')
+        if (base_end >= len || base_end >= sizeof(base) || line[base_end] != ' ')
                 return -1;
-        trim_copy(base, line, 8);
-        trim_copy(ext, line + 9, 3);
+        ext_end = base_end + 1 + utf8_span(line + base_end + 1, len - base_end - 1, 3);
+        if (ext_end > len || ext_end - base_end - 1 >= sizeof(ext))
+                return -1;
+        trim_copy(base, line, base_end);
+        trim_copy(ext, line + base_end + 1, ext_end - base_end - 1);
+        p = line + ext_end;
         while (p < end && *p == ' ')
                 p++;
         if (end - p >= 5 && memcmp(p, "<DIR>", 5) == 0) {
@@ -317,13 +338,31 @@ static int fat_list(struct bimg_fs *fs, const char *dir, bimg_dirent_fn fn, void
                     struct bimg_error *err)
 {
         const struct fat_dir *d;
+        struct fat_entry *copy;
+        size_t n;
+        int ret = 0;
 
         if (check_fat_path(fs, dir, err) < 0 || get_dir(fs, dir, &d, err) < 0)
                 return -1;
-        for (size_t i = 0; i < d->n; i++)
-                if (fn(d->entries[i].name, &d->entries[i].st, data) != 0)
+        /* fn may look at other folders, which grows (moves) the cache, or write,
+         * which empties it: call it over a private copy */
+        n = d->n;
+        copy = calloc(n ? n : 1, sizeof(*copy));
+        if (!copy)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                copy[i] = d->entries[i];
+                copy[i].name = strdup(d->entries[i].name);
+                if (!copy[i].name)
+                        ret = bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        }
+        for (size_t i = 0; i < n && ret == 0; i++)
+                if (fn(copy[i].name, &copy[i].st, data) != 0)
                         break;
-        return 0;
+        for (size_t i = 0; i < n; i++)
+                free(copy[i].name);
+        free(copy);
+        return ret;
 }
 
 static int fat_stat(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_st,

@@ -286,6 +286,51 @@ static int plan_put(struct bimg_txn *txn, size_t i, struct bimg_fs *fs, struct b
         return 0;
 }
 
+static int count_entry(const char *name, const struct bimg_stat *st, void *data)
+{
+        (void)name;
+        (void)st;
+        ++*(size_t *)data;
+        return 1;               /* one is enough */
+}
+
+/* Whether a folder is empty; false with err set if it cannot be listed. */
+static bool is_empty_dir(struct bimg_fs *fs, const char *path, struct bimg_error *err)
+{
+        size_t n = 0;
+
+        return bimg_fs_list(fs, path, count_entry, &n, err) == 0 && n == 0;
+}
+
+/* mkdir -p: each existing component must be a folder; the first missing one
+ * (and all below it) will be made. */
+static int plan_mkdir(struct bimg_fs *fs, struct op *op, struct bimg_error *err)
+{
+        char partial[PATH_MAX];
+        struct bimg_stat st;
+
+        op->change = BIMG_CHANGE_UNCHANGED;
+        for (const char *p = op->path + 1; op->path[1]; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                snprintf(partial, sizeof(partial), "%.*s", (int)(p - op->path), op->path);
+                int r = lookup(fs, partial, &st, err);
+
+                if (r < 0)
+                        return -1;
+                if (r == 0) {
+                        op->change = BIMG_CHANGE_MKDIR;
+                        return 0;
+                }
+                if (!st.is_dir)
+                        return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' exists and is not a "
+                                         "folder", fs->what, partial);
+                if (*p == '\0')
+                        break;
+        }
+        return 0;
+}
+
 static int plan_op(struct bimg_txn *txn, size_t i, struct bimg_error *err)
 {
         struct op *op = &txn->ops[i];
@@ -299,23 +344,25 @@ static int plan_op(struct bimg_txn *txn, size_t i, struct bimg_error *err)
         case OP_PUT:
                 return plan_put(txn, i, fs, err);
         case OP_MKDIR:
-                r = lookup(fs, op->path, &st, err);
-                if (r == 1 && !st.is_dir)
-                        return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' exists and is not a "
-                                         "folder", fs->what, op->path);
-                op->change = r == 1 ? BIMG_CHANGE_UNCHANGED : BIMG_CHANGE_MKDIR;
-                return r < 0 ? -1 : 0;
+                return plan_mkdir(fs, op, err);
         case OP_REMOVE:
         default:
                 r = lookup(fs, op->path, &st, err);
                 if (r == 0)
                         return bimg_fail(err, BIMG_E_NOT_FOUND, "%s: '%s' does not exist",
                                          fs->what, op->path);
-                if (r == 1 && strcmp(op->path, "/") == 0)
+                if (r < 0)
+                        return -1;
+                if (strcmp(op->path, "/") == 0)
                         return bimg_fail(err, BIMG_E_INVALID, "%s: refusing to remove '/'",
                                          fs->what);
+                if (st.is_dir && !op->recursive && !is_empty_dir(fs, op->path, err))
+                        return err->status != BIMG_OK ? -1
+                               : bimg_fail(err, BIMG_E_INVALID, "%s: folder '%s' is not empty; "
+                                           "use -r to remove it with everything in it",
+                                           fs->what, op->path);
                 op->change = BIMG_CHANGE_REMOVE;
-                return r < 0 ? -1 : 0;
+                return 0;
         }
 }
 
