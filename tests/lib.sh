@@ -76,7 +76,8 @@ part_size() {
                  | .size * ($t.sectorsize // 512)'
 }
 # mtools and debugfs on partition N of IMG
-m() { tool=$1; img=$2; n=$3; shift 3; "$tool" -i "$img@@$(part_offset "$img" "$n")" "$@"; }
+# (names with a leading _ so a caller's $img or $n is never overwritten)
+m() { _t=$1 _i=$2 _n=$3; shift 3; "$_t" -i "$_i@@$(part_offset "$_i" "$_n")" "$@"; }
 dbg() { debugfs -R "$3" "$1?offset=$(part_offset "$1" "$2")" 2>/dev/null; }
 
 # fsck_fat IMG N / fsck_ext IMG N: the filesystem checkers stay clean

@@ -366,10 +366,10 @@ int config_set_udev_rule(struct bimg_config *cfg, const char *name, const char *
         return 0;
 }
 
-int config_validate(const struct bimg_config *cfg, bool is_flasher, bimg_warn_fn warn,
-                    void *warn_data, struct bimg_error *err)
+int config_validate(const struct bimg_config *cfg, const char *origin, bool is_flasher,
+                    bimg_warn_fn warn, void *warn_data, struct bimg_error *err)
 {
-        return schema_validate(cfg->root, is_flasher, warn, warn_data, err);
+        return schema_validate(cfg->root, origin, is_flasher, warn, warn_data, err);
 }
 
 int config_get_text(const struct bimg_config *cfg, const char *dotted, char **ret,

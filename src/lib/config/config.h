@@ -52,8 +52,8 @@ int config_set_udev_rule(struct bimg_config *cfg, const char *name, const char *
                          struct bimg_error *err);
 
 /* The whole document against the schema (see schema_validate). */
-int config_validate(const struct bimg_config *cfg, bool is_flasher, bimg_warn_fn warn,
-                    void *warn_data, struct bimg_error *err);
+int config_validate(const struct bimg_config *cfg, const char *origin, bool is_flasher,
+                    bimg_warn_fn warn, void *warn_data, struct bimg_error *err);
 
 /* A value as text: strings as they are, anything else as compact JSON.
  * BIMG_E_NOT_FOUND when the key is missing. *ret is yours to free(). */

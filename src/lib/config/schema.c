@@ -30,7 +30,7 @@ static const char countries[] =
 
 static int invalid(struct bimg_error *err, const char *key, const char *why)
 {
-        return bimg_fail(err, BIMG_E_INVALID, "config.json: '%s' %s", key, why);
+        return bimg_fail(err, BIMG_E_INVALID, "'%s' %s", key, why);
 }
 
 int schema_check_hostname(const char *s, const char *key, struct bimg_error *err)
@@ -45,7 +45,7 @@ int schema_check_hostname(const char *s, const char *key, struct bimg_error *err
                 return invalid(err, key, "must not start or end with '-'");
         for (const char *p = s; *p; p++)
                 if (!isalnum((unsigned char)*p) && *p != '-')
-                        return bimg_fail(err, BIMG_E_INVALID, "config.json: '%s' value '%.63s' "
+                        return bimg_fail(err, BIMG_E_INVALID, "'%s' value '%.63s' "
                                          "may hold only letters, digits and '-'", key, s);
         return 0;
 }
@@ -56,7 +56,7 @@ int schema_check_country(const char *s, const char *key, struct bimg_error *err)
                 for (const char *c = countries; *c; c += 2)
                         if (c[0] == s[0] && c[1] == s[1])
                                 return 0;
-        return bimg_fail(err, BIMG_E_INVALID, "config.json: '%s' value '%.16s' is not an ISO "
+        return bimg_fail(err, BIMG_E_INVALID, "'%s' value '%.16s' is not an ISO "
                          "3166 alpha-2 country code (such as GB, US, DE)", key, s);
 }
 
@@ -103,7 +103,7 @@ static int check_host_list(const char *s, const char *key, bool ip_only, struct 
                 memcpy(item, p, n);
                 item[n] = '\0';
                 if (!is_ip(item) && (ip_only || !is_host_name(item)))
-                        return bimg_fail(err, BIMG_E_INVALID, "config.json: '%s': '%s' is not "
+                        return bimg_fail(err, BIMG_E_INVALID, "'%s': '%s' is not "
                                          "%s", key, item, ip_only ? "an IP address"
                                                                   : "a host name or IP address");
                 p += n;
@@ -152,7 +152,7 @@ static int check_url_text(const char *s, const char *key, struct bimg_error *err
         else if (strncmp(s, "http://", 7) == 0)
                 host = s + 7;
         else
-                return bimg_fail(err, BIMG_E_INVALID, "config.json: '%s' value '%.80s' must be "
+                return bimg_fail(err, BIMG_E_INVALID, "'%s' value '%.80s' must be "
                                  "a URL starting with https:// or http://", key, s);
         n = strcspn(host, ":/");
         if (n == 0)
@@ -259,14 +259,14 @@ static int check_root_ca(const json_t *v, const char *key, struct bimg_error *er
         r = crypto_base64_decode(flat, n, &pem, &len, err);
         free(flat);
         if (r < 0) {
-                bimg_error_prefix(err, "config.json: '%s' must be the base64 of a PEM "
+                bimg_error_prefix(err, "'%s' must be the base64 of a PEM "
                                   "certificate", key);
                 return -1;
         }
         r = crypto_check_certificates((const char *)pem, len, &count, err);
         free(pem);
         if (r < 0)
-                bimg_error_prefix(err, "config.json: '%s'", key);
+                bimg_error_prefix(err, "'%s'", key);
         return r;
 }
 
@@ -278,7 +278,7 @@ static int check_ssh_keys(const json_t *v, const char *key, struct bimg_error *e
         json_array_foreach(v, i, k) {
                 char origin[64], *line;
 
-                snprintf(origin, sizeof(origin), "config.json: '%s[%zu]'", key, i);
+                snprintf(origin, sizeof(origin), "'%s[%zu]'", key, i);
                 if (!json_is_string(k) || strlen(json_string_value(k)) != json_string_length(k))
                         return bimg_fail(err, BIMG_E_INVALID, "%s must be a string (one public "
                                          "key)", origin);
@@ -297,9 +297,9 @@ static int check_udev_rules(const json_t *v, const char *key, struct bimg_error 
         json_object_foreach((json_t *)v, name, rule) {
                 char origin[128];
 
-                snprintf(origin, sizeof(origin), "config.json: '%s.%.64s'", key, name);
+                snprintf(origin, sizeof(origin), "'%s.%.64s'", key, name);
                 if (udev_check_name(name, err) < 0) {
-                        bimg_error_prefix(err, "config.json: '%s'", key);
+                        bimg_error_prefix(err, "'%s'", key);
                         return -1;
                 }
                 if (!json_is_string(rule))
@@ -319,7 +319,7 @@ static int check_strings_object(const json_t *v, const char *key, struct bimg_er
 
         json_object_foreach((json_t *)v, name, item)
                 if (!json_is_string(item))
-                        return bimg_fail(err, BIMG_E_INVALID, "config.json: '%s.%.64s' must be "
+                        return bimg_fail(err, BIMG_E_INVALID, "'%s.%.64s' must be "
                                          "a string", key, name);
         return 0;
 }
@@ -380,7 +380,7 @@ static const struct schema_key keys[] = {
         { "os.network.wifi.randomMacAddressScan", SCHEMA_BOOL, 0, NULL, NULL },
         { "os.network.connectivity", SCHEMA_OBJECT, 0, NULL, NULL },
         { "os.network.connectivity.uri", SCHEMA_STRING, 0, check_connectivity_uri, NULL },
-        { "os.network.connectivity.interval", SCHEMA_SCALAR, 0, check_interval, NULL },
+        { "os.network.connectivity.interval", SCHEMA_STRING_TOLERANT, 0, check_interval, NULL },
         { "os.network.connectivity.response", SCHEMA_STRING, 0, NULL, NULL },
         { "os.fan", SCHEMA_OBJECT, 0, NULL, NULL },
         { "os.fan.profile", SCHEMA_STRING, 0, check_fan, NULL },
@@ -456,6 +456,7 @@ static int check_type(const struct schema_key *k, const json_t *v, struct bimg_e
                 [SCHEMA_STRING] = "a string", [SCHEMA_BOOL] = "true or false",
                 [SCHEMA_INT] = "a whole number", [SCHEMA_INT_TOLERANT] = "a whole number",
                 [SCHEMA_SCALAR] = "a string, number or boolean", [SCHEMA_OBJECT] = "an object",
+                [SCHEMA_STRING_TOLERANT] = "a string",
                 [SCHEMA_ARRAY] = "an array",
         };
         bool ok;
@@ -477,6 +478,9 @@ static int check_type(const struct schema_key *k, const json_t *v, struct bimg_e
         case SCHEMA_SCALAR:
                 ok = json_is_string(v) || json_is_number(v) || json_is_boolean(v);
                 break;
+        case SCHEMA_STRING_TOLERANT:
+                ok = json_is_string(v) || json_is_integer(v);
+                break;
         case SCHEMA_OBJECT:
                 ok = json_is_object(v);
                 break;
@@ -487,7 +491,7 @@ static int check_type(const struct schema_key *k, const json_t *v, struct bimg_e
         }
         if (ok)
                 return 0;
-        return bimg_fail(err, BIMG_E_INVALID, "config.json: '%s' must be %s, not %s%s", k->key,
+        return bimg_fail(err, BIMG_E_INVALID, "'%s' must be %s, not %s%s", k->key,
                          wanted[k->type], type_word(v),
                          k->type != SCHEMA_OBJECT && k->type != SCHEMA_ARRAY &&
                                          (json_is_object(v) || json_is_array(v))
@@ -514,13 +518,13 @@ const json_t *schema_lookup(const json_t *root, const char *dotted)
         return root;
 }
 
-int schema_validate(const json_t *root, bool is_flasher, bimg_warn_fn warn, void *warn_data,
-                    struct bimg_error *err)
+int schema_validate(const json_t *root, const char *origin, bool is_flasher, bimg_warn_fn warn,
+                    void *warn_data, struct bimg_error *err)
 {
         bool warned_installer = false;
 
         if (!json_is_object(root))
-                return bimg_fail(err, BIMG_E_INVALID, "config.json must be a JSON object");
+                return bimg_fail(err, BIMG_E_INVALID, "%s must be a JSON object", origin);
         /* parents come before children in the table, so a non-object "os" is
          * reported as such before any "os.*" lookup */
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -530,18 +534,21 @@ int schema_validate(const json_t *root, bool is_flasher, bimg_warn_fn warn, void
 
                 if (!v || json_is_null(v))
                         continue;
-                if (check_type(k, v, err) < 0 || (k->check && k->check(v, k->key, err) < 0))
+                if (check_type(k, v, err) < 0 || (k->check && k->check(v, k->key, err) < 0)) {
+                        bimg_error_prefix(err, "%s", origin);
                         return -1;
+                }
                 if (!warn)
                         continue;
                 if ((k->flags & SCHEMA_FLASHER) && !is_flasher && !warned_installer) {
-                        warn("config.json: 'installer' keys only matter on flasher images and "
-                             "are ignored here", warn_data);
+                        snprintf(msg, sizeof(msg), "%s: 'installer' keys only matter on flasher "
+                                 "images and are ignored here", origin);
+                        warn(msg, warn_data);
                         warned_installer = true;
                 }
                 if (k->flags & SCHEMA_IGNORED) {
-                        snprintf(msg, sizeof(msg), "config.json: '%s' is not read by balenaOS "
-                                 "2.x and later; %s", k->key, k->note);
+                        snprintf(msg, sizeof(msg), "%s: '%s' is not read by balenaOS 2.x and "
+                                 "later; %s", origin, k->key, k->note);
                         warn(msg, warn_data);
                 }
         }
@@ -555,7 +562,8 @@ int schema_value_from_text(const char *dotted, const char *text, json_t **ret,
         json_error_t jerr;
         json_t *v;
 
-        if (k && k->type == SCHEMA_STRING && text[0] != '"') {
+        if (k && (k->type == SCHEMA_STRING || k->type == SCHEMA_STRING_TOLERANT) &&
+            text[0] != '"') {
                 v = json_string(text);          /* hostname=1234 is the string "1234" */
                 if (!v)
                         return bimg_fail(err, BIMG_E_INVALID, "value for '%s' is not valid "

@@ -13,6 +13,7 @@ enum schema_type {
         SCHEMA_INT,             /* a JSON integer */
         SCHEMA_INT_TOLERANT,    /* an integer, or a string of digits (what some writers leave) */
         SCHEMA_SCALAR,          /* string, number or boolean: never an array or object */
+        SCHEMA_STRING_TOLERANT, /* a string; an integer left by others is accepted */
         SCHEMA_OBJECT,
         SCHEMA_ARRAY,
 };
@@ -38,11 +39,12 @@ const json_t *schema_lookup(const json_t *root, const char *dotted);
 /* The entry for a dotted key, or NULL for a key balenaOS does not read. */
 const struct schema_key *schema_find(const char *dotted);
 
-/* Check every known key present in root (unknown keys pass untouched). Keys
+/* Check every known key present in root (unknown keys pass untouched); errors
+ * start with origin ("config.json", or the name of a loose file). Keys
  * that only matter on flashers, or that the OS ignores, are warned about
  * through warn. The first failure is returned (BIMG_E_INVALID). */
-int schema_validate(const json_t *root, bool is_flasher, bimg_warn_fn warn, void *warn_data,
-                    struct bimg_error *err);
+int schema_validate(const json_t *root, const char *origin, bool is_flasher, bimg_warn_fn warn,
+                    void *warn_data, struct bimg_error *err);
 
 /* A value for --set KEY=VALUE: typed by the schema (a boolean key takes
  * true/false, an integer key a number, a string key the text as it is, and a

@@ -46,7 +46,7 @@ int bimg_config_check_text(const char *text, size_t len, const char *origin, boo
 
         if (config_parse(text, len, origin, &cfg, err) < 0)
                 return -1;
-        r = config_validate(cfg, is_flasher, warn, warn_data, err);
+        r = config_validate(cfg, origin, is_flasher, warn, warn_data, err);
         config_free(cfg);
         return r;
 }

@@ -260,7 +260,8 @@ static int build_config(struct job *j, const struct bimg_configure_opts *o, stru
             set_str(j, "os.network.connectivity.interval", o->connectivity_interval, err) < 0 ||
             set_str(j, "os.network.connectivity.response", o->connectivity_response, err) < 0)
                 return -1;
-        return config_validate(j->cfg, j->is_flasher, j->img->warn, j->img->warn_data, err);
+        return config_validate(j->cfg, "config.json", j->is_flasher, j->img->warn,
+                               j->img->warn_data, err);
 }
 
 static int stage_profile(struct job *j, const char *name, const char *text, size_t len,

@@ -54,8 +54,9 @@ struct out {
 
 static void emit(struct out *o, char mark, const char *line, size_t len)
 {
+        static const char no_newline[] = "\\ No newline at end of file\n";
         bool nl = len > 0 && line[len - 1] == '\n';
-        size_t need = o->len + len + 3;
+        size_t need = o->len + len + sizeof(no_newline) + 2;
 
         if (o->failed)
                 return;
@@ -72,8 +73,14 @@ static void emit(struct out *o, char mark, const char *line, size_t len)
         o->buf[o->len++] = mark;
         memcpy(o->buf + o->len, line, len);
         o->len += len;
-        if (!nl)
-                o->buf[o->len++] = '\n';        /* "\ No newline" is not worth a reader's time */
+        if (!nl) {      /* patch(1) needs the marker to reproduce the file exactly */
+                o->buf[o->len++] = '\n';
+                if (mark != '@' && !(mark == '-' && line[0] == '-' && line[1] == '-') &&
+                    !(mark == '+' && line[0] == '+' && line[1] == '+')) {
+                        memcpy(o->buf + o->len, no_newline, sizeof(no_newline) - 1);
+                        o->len += sizeof(no_newline) - 1;
+                }
+        }
         o->buf[o->len] = '\0';
 }
 
