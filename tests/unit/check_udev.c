@@ -288,7 +288,7 @@ static const struct {
         { "", "'' is not a rules file" },
         { "foo.txt", "cannot take a udev rule name from 'foo.txt'; name the file NAME.rules" },
         { "/x/.rules", "cannot take a udev rule name from '/x/.rules'" },
-        { "=x", "cannot take a udev rule name from '=x'" },
+        { "=x", "udev rule name is empty" },
         { "./a=b.rules", "cannot take a udev rule name from './a=b.rules'" },  /* a path */
         { "65-resin-update-state=/x", "udev rule name '65-resin-update-state' is taken" },
         { "/x/65-resin-update-state.rules", "udev rule name '65-resin-update-state' is taken" },

@@ -130,12 +130,13 @@ int udev_split_arg(const char *arg, char *ret_name, size_t name_size, const char
         bool named = false;
         char tmp[NAME_MAX_LEN + 1];
 
-        /* NAME=FILE only when what comes before '=' could be a name: a path such as
-         * /tmp/a=b/x.rules has a '/' there (write ./a=b.rules for a file so named) */
-        if (eq && eq > arg) {
+        /* NAME=FILE whenever there is no '/' before the '=': a path such as
+         * /tmp/a=b/x.rules has one (write ./a=b.rules for a file so named); the name
+         * is then checked as a name, so "a.b=x.rules" is a bad name, not a file */
+        if (eq) {
                 named = true;
                 for (const char *p = arg; p < eq; p++)
-                        if (!is_name_char(*p))
+                        if (*p == '/')
                                 named = false;
         }
         if (named) {
@@ -416,6 +417,13 @@ static int parse_rule(struct parse *ps, const char *rule)
                                          (int)key_len, key);
                 value_len = (size_t)(p - value);
                 p++;
+                /* udevd drops these lines with a log message: the rule would do nothing */
+                if (key_len == 4 && memcmp(key, "NAME", 4) == 0 && op_len == 1 &&
+                    (value_len == 0 || (value_len == 2 && memcmp(value, "%k", 2) == 0)))
+                        return bimg_fail(ps->err, BIMG_E_INVALID, "%s:%zu: NAME=\"%.*s\" is "
+                                         "ignored by udevd (it never renames an interface to "
+                                         "nothing or to itself)", ps->where, ps->line,
+                                         (int)value_len, value);
                 if (key_len == 4 && memcmp(key, "GOTO", 4) == 0 &&
                     marks_add(&ps->gotos, value, value_len, ps->line) < 0)
                         return bimg_fail(ps->err, BIMG_E_FAILURE, "out of memory");
