@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # One command from a fresh Debian 12 machine: install what balena-img needs
-# (apt-get, only when something is missing), build it in ./build, generate a
-# sample balenaOS image from fixtures/ and run `balena-img info` on it.
+# (apt-get, only when something is missing), build it in ./build, generate
+# sample balenaOS images from fixtures/, configure a copy of one and run
+# `balena-img info` on it.
 set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -10,7 +11,8 @@ top=$(pwd)
 # Build and runtime dependencies, then what the tests and fixtures use.
 DEPS="gcc make autoconf automake pkg-config libfdisk-dev libblkid-dev libext2fs-dev comerr-dev
       libjansson-dev libpng-dev libnm-dev libnm0 libssl-dev libssl3 check mtools fdisk dosfstools
-      e2fsprogs jq cryptsetup-bin zip groff-base binutils openssh-client zlib1g-dev"
+      e2fsprogs jq cryptsetup-bin zip groff-base binutils openssh-client zlib1g-dev openssl
+      patch util-linux"
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -45,6 +47,12 @@ say "built $top/build/balena-img ($(./balena-img --version))"
 
 say "generating sample balenaOS images in build/fixtures/out"
 make -s fixtures/out/.stamp >/dev/null
-sample=fixtures/out/mbr-v8.img
-say "running: balena-img info $sample"
+# the main job on a copy of the sample: configure it, then show what it holds
+sample=sample.img
+cp --sparse=always fixtures/out/mbr-v8.img "$sample"
+[ -f sample-key.pub ] || ssh-keygen -q -t ed25519 -N '' -C 'balena-img sample' -f sample-key
+say "running: balena-img configure build/$sample --hostname balena-sample --ssh-key sample-key.pub --wifi-ssid Sample --wifi-key '...' --country GB --dev"
+./balena-img configure "$sample" --hostname balena-sample --ssh-key sample-key.pub \
+        --wifi-ssid Sample --wifi-key 'sample passphrase' --country GB --dev
+say "running: balena-img info build/$sample"
 ./balena-img info "$sample"

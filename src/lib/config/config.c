@@ -109,12 +109,15 @@ static void summarise_value(const char *dotted, const json_t *v, bool secret, ch
                 snprintf(out, size, "null");
                 break;
         case JSON_ARRAY:
-                snprintf(out, size, "(%zu %s)", json_array_size(v),
-                         strcmp(dotted, "os.sshKeys") == 0 ? "keys" : "items");
+                len = json_array_size(v);
+                snprintf(out, size, "(%zu %s%s)", len,
+                         strcmp(dotted, "os.sshKeys") == 0 ? "key" : "item", len == 1 ? "" : "s");
                 break;
         case JSON_OBJECT:
-                snprintf(out, size, "(%zu %s)", json_object_size(v),
-                         strcmp(dotted, "os.udevRules") == 0 ? "rules" : "entries");
+                len = json_object_size(v);
+                snprintf(out, size, "(%zu %s)", len,
+                         strcmp(dotted, "os.udevRules") == 0 ? (len == 1 ? "rule" : "rules")
+                                                             : (len == 1 ? "entry" : "entries"));
                 break;
         }
 }
