@@ -267,7 +267,15 @@ static int lookup(const struct bimg_fs *fs, ext2_ino_t dir, const char *name, co
 
 static int flush(const struct bimg_fs *fs, struct bimg_error *err)
 {
-        errcode_t e = ext2fs_flush(fs_e2(fs));
+        ext2_filsys e2 = fs_e2(fs);
+        errcode_t e;
+
+        /* ext2fs_flush rewrites the superblock (write time, counters) even when nothing
+         * changed: a refused change must leave the partition byte-identical */
+        if (e2->flags & (EXT2_FLAG_DIRTY | EXT2_FLAG_IB_DIRTY | EXT2_FLAG_BB_DIRTY))
+                e = ext2fs_flush(e2);
+        else
+                e = io_channel_flush(e2->io);  /* blocks written through the cache */
 
         if (e)
                 return bimg_fail(err, BIMG_E_IO, "%s: cannot write the filesystem metadata: %s",
