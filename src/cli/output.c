@@ -3,28 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "output.h"
-
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-        size_t n;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                n = 2;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef)
-                n = 3;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                n = 4;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++)
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-        return n;
-}
 
 json_t *out_str(const char *s)
 {
@@ -37,8 +17,8 @@ json_t *out_str(const char *s)
         if (!clean)
                 return NULL;
         o = clean;
-        for (const unsigned char *p = (const unsigned char *)s; *p;) {
-                size_t n = utf8_len(p);
+        for (const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s); *p;) {
+                size_t n = utf8_char_len(p, (size_t)(end - p));
 
                 if (n == 0) {
                         memcpy(o, "\xef\xbf\xbd", 3);   /* U+FFFD replacement character */

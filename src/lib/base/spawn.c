@@ -3,13 +3,14 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/spawn.h"
 
 /* No ~/.mtoolsrc, stable messages and dates, UTF-8 names, times in UTC. */
@@ -87,44 +88,14 @@ int bimg_run(const char *const argv[], int image_fd, int out_fd,
 int bimg_run_capture(const char *const argv[], int image_fd, char **ret_out, size_t *ret_len,
                      struct bimg_run_result *res, struct bimg_error *err)
 {
-        struct stat st;
-        char *buf = NULL;
-        size_t len = 0;
-        int outfd, ret = -1;
+        int outfd, r;
 
-        outfd = memfd_create("bimg-stdout", MFD_CLOEXEC);
+        outfd = memfd_create("bimg-stdout", MFD_CLOEXEC);       /* never fills up either */
         if (outfd < 0)
                 return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "cannot run %s", argv[0]);
-        if (bimg_run(argv, image_fd, outfd, res, err) < 0)
-                goto out;
-        if (fstat(outfd, &st) < 0) {
-                bimg_fail_errno(err, BIMG_E_IO, errno, "reading output of %s", argv[0]);
-                goto out;
-        }
-        buf = malloc((size_t)st.st_size + 1);
-        if (!buf) {
-                bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-                goto out;
-        }
-        while (len < (size_t)st.st_size) {
-                ssize_t n = pread(outfd, buf + len, (size_t)st.st_size - len, (off_t)len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        bimg_fail_errno(err, BIMG_E_IO, n < 0 ? errno : EIO,
-                                        "reading output of %s", argv[0]);
-                        goto out;
-                }
-                len += (size_t)n;
-        }
-        buf[len] = '\0';
-        *ret_out = buf;
-        *ret_len = len;
-        buf = NULL;
-        ret = 0;
-out:
-        free(buf);
+        r = bimg_run(argv, image_fd, outfd, res, err);
+        if (r == 0)
+                r = file_read_fd(outfd, SIZE_MAX, argv[0], ret_out, ret_len, err);
         close(outfd);
-        return ret;
+        return r;
 }

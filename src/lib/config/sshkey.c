@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "config/crypto.h"
 #include "config/sshkey.h"
 
@@ -62,36 +63,6 @@ static bool is_blank(char c)
 static bool has_prefix(const char *s, const char *prefix)
 {
         return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0: no overlong
- * forms, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-        size_t len;
-        uint32_t cp;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                len = 2, cp = s[0] & 0x1f;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef)
-                len = 3, cp = s[0] & 0x0f;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                len = 4, cp = s[0] & 0x07;
-        else
-                return 0;
-        if (len > n)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return len;
 }
 
 /* What a line that is not a public key is, when we can tell: a private key (in
@@ -284,7 +255,7 @@ int sshkey_check_line(const char *line, const char *origin, char **ret_line,
                 if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
                         return bimg_fail(err, BIMG_E_INVALID, "%s: control character 0x%02x "
                                          "at offset %zu", origin, u[i], i);
-                n = utf8_len(u + i, len - i);
+                n = utf8_char_len(u + i, len - i);
                 if (n == 0)
                         return bimg_fail(err, BIMG_E_INVALID, "%s: invalid UTF-8 at offset "
                                          "%zu", origin, i);

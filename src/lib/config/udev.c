@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "config/udev.h"
 
 #define NAME_MAX_LEN 64
@@ -453,36 +454,6 @@ static int parse_rule(struct parse *ps, const char *rule)
         }
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0: no overlong
- * forms, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-        size_t len;
-        unsigned long cp;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                len = 2, cp = s[0] & 0x1f;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef)
-                len = 3, cp = s[0] & 0x0f;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                len = 4, cp = s[0] & 0x07;
-        else
-                return 0;
-        if (len > n)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return len;
-}
-
 /* NUL, control characters other than tab and newline, broken UTF-8. */
 static int check_bytes(const char *text, size_t len, const char *where, struct bimg_error *err)
 {
@@ -507,7 +478,7 @@ static int check_bytes(const char *text, size_t len, const char *where, struct b
                 if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
                         return bimg_fail(err, BIMG_E_INVALID, "%s:%zu: control character "
                                          "0x%02x", where, line, u[i]);
-                n = utf8_len(u + i, len - i);
+                n = utf8_char_len(u + i, len - i);
                 if (n == 0)
                         return bimg_fail(err, BIMG_E_INVALID, "%s:%zu: invalid UTF-8", where,
                                          line);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/path.h"
 #include "fs/fs.h"
 #include "image/image.h"
@@ -162,10 +163,7 @@ int bimg_fs_read_alloc(struct bimg_fs *fs, const char *path, size_t max_size,
                        char **ret_data, size_t *ret_size, struct bimg_error *err)
 {
         struct bimg_stat st;
-        char *buf = NULL;
-        size_t len = 0;
-        int memfd, ret = -1;
-        struct stat mst;
+        int memfd, r;
 
         NORMALIZE(fs, path, norm, err);
         /* refuse oversized files before reading them (the stat is cached on FAT) */
@@ -178,43 +176,13 @@ int bimg_fs_read_alloc(struct bimg_fs *fs, const char *path, size_t max_size,
         memfd = memfd_create("bimg-read", MFD_CLOEXEC);
         if (memfd < 0)
                 return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "cannot read '%s'", norm);
-        if (fs->ops->read_to_fd(fs, norm, memfd, err) < 0)
-                goto out;
-        if (fstat(memfd, &mst) < 0) {
-                bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", norm);
-                goto out;
+        r = fs->ops->read_to_fd(fs, norm, memfd, err);
+        if (r == 0 && file_read_fd(memfd, max_size, norm, ret_data, ret_size, err) < 0) {
+                bimg_error_prefix(err, "%s", fs->what);
+                r = -1;
         }
-        if ((uint64_t)mst.st_size > max_size) {
-                bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is larger than the %zu bytes expected",
-                          fs->what, norm, max_size);
-                goto out;
-        }
-        buf = malloc((size_t)mst.st_size + 1);
-        if (!buf) {
-                bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-                goto out;
-        }
-        while (len < (size_t)mst.st_size) {
-                ssize_t n = pread(memfd, buf + len, (size_t)mst.st_size - len, (off_t)len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        bimg_fail_errno(err, BIMG_E_IO, n < 0 ? errno : EIO,
-                                        "cannot read '%s'", norm);
-                        goto out;
-                }
-                len += (size_t)n;
-        }
-        buf[len] = '\0';
-        *ret_data = buf;
-        *ret_size = len;
-        buf = NULL;
-        ret = 0;
-out:
-        free(buf);
         close(memfd);
-        return ret;
+        return r;
 }
 
 int bimg_fs_write_from_file(struct bimg_fs *fs, const char *host_path, const char *path,

@@ -18,6 +18,7 @@
 #include <NetworkManager.h>
 
 #include "base/dl.h"
+#include "base/utf8.h"
 #include "net/net.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -139,39 +140,6 @@ static int load_libnm(struct bimg_error *err)
 
 /* ---- plain value checks (no libnm needed) ------------------------------- */
 
-static bool is_utf8(const char *s)
-{
-        const unsigned char *p = (const unsigned char *)s;
-
-        while (*p) {
-                unsigned n, cp;
-
-                if (*p < 0x80) {
-                        p++;
-                        continue;
-                }
-                if ((*p & 0xe0) == 0xc0)
-                        n = 1;
-                else if ((*p & 0xf0) == 0xe0)
-                        n = 2;
-                else if ((*p & 0xf8) == 0xf0)
-                        n = 3;
-                else
-                        return false;
-                cp = *p++ & (0x3f >> n);        /* the payload bits of the lead byte */
-                for (unsigned i = 0; i < n; i++, p++) {
-                        if ((*p & 0xc0) != 0x80)
-                                return false;
-                        cp = cp << 6 | (*p & 0x3f);
-                }
-                /* overlong forms, surrogates and values past U+10FFFF */
-                if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-                    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-                        return false;
-        }
-        return true;
-}
-
 static bool has_control(const char *s)
 {
         for (; *s; s++)
@@ -185,7 +153,7 @@ static int check_text(const char *option, const char *value, struct bimg_error *
 {
         if (!*value)
                 return bimg_fail(err, BIMG_E_INVALID, "%s: empty value", option);
-        if (!is_utf8(value) || has_control(value))
+        if (!utf8_is_valid(value) || has_control(value))
                 return bimg_fail(err, BIMG_E_INVALID, "%s: control characters or invalid "
                                  "UTF-8; use printable text", option);
         return 0;
@@ -872,7 +840,7 @@ int net_check_profile_name(const char *name, struct bimg_error *err)
         if (len > 255)
                 return bimg_fail(err, BIMG_E_INVALID, "profile name is %zu bytes long; a file "
                                  "name has at most 255", len);
-        if (!is_utf8(name) || has_control(name))
+        if (!utf8_is_valid(name) || has_control(name))
                 return bimg_fail(err, BIMG_E_INVALID, "profile name '%s' has control characters "
                                  "or invalid UTF-8", name);
         if (strpbrk(name, "\\:*?\"<>|"))

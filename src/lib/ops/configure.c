@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/path.h"
 #include "config/config.h"
 #include "config/crypto.h"
@@ -33,49 +34,6 @@ void bimg_configure_opts_init(struct bimg_configure_opts *opts)
                 .persistent_logging = BIMG_TRI_KEEP,
                 .random_mac_scan = BIMG_TRI_KEEP,
         };
-}
-
-int ops_read_host_file(const char *path, size_t max, char **ret, size_t *ret_len,
-                       struct bimg_error *err)
-{
-        /* read whole, bounded: every input is checked in memory before staging */
-        struct stat st;
-        char *buf = NULL;
-        size_t len = 0;
-        int fd;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return bimg_fail_errno(err, errno == ENOENT ? BIMG_E_NOT_FOUND : BIMG_E_IO, errno,
-                                       "cannot read '%s'", path);
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                close(fd);
-                return bimg_fail(err, BIMG_E_INVALID, "'%s' is not a regular file", path);
-        }
-        if ((uint64_t)st.st_size > max) {
-                close(fd);
-                return bimg_fail(err, BIMG_E_INVALID, "'%s' is %lld bytes, more than the %zu "
-                                 "allowed", path, (long long)st.st_size, max);
-        }
-        buf = malloc((size_t)st.st_size + 1);
-        if (!buf) {
-                close(fd);
-                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-        }
-        while (len < (size_t)st.st_size) {
-                ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                len += (size_t)n;
-        }
-        close(fd);
-        buf[len] = '\0';
-        *ret = buf;
-        *ret_len = len;
-        return 0;
 }
 
 /* Everything a configure run works on. */
@@ -129,7 +87,7 @@ static int apply_config_file(struct job *j, const struct bimg_configure_opts *o,
         size_t len;
         int r;
 
-        if (ops_read_host_file(o->config_file, CONFIG_MAX, &text, &len, err) < 0)
+        if (file_read_path(o->config_file, CONFIG_MAX, &text, &len, err) < 0)
                 return -1;
         r = config_parse(text, len, o->config_file, &file_cfg, err);
         free(text);
@@ -173,7 +131,7 @@ static int apply_ssh_keys(struct job *j, const struct bimg_configure_opts *o,
                 size_t len, n;
                 int r;
 
-                if (ops_read_host_file(file, INPUT_MAX, &text, &len, err) < 0)
+                if (file_read_path(file, INPUT_MAX, &text, &len, err) < 0)
                         return -1;
                 r = sshkey_parse_file(text, len, file, &keys, &n, err);
                 free(text);
@@ -198,7 +156,7 @@ static int apply_udev_rules(struct job *j, const struct bimg_configure_opts *o,
 
                 if (udev_split_arg(o->udev_rules.items[i], name, sizeof(name), &file, err) < 0 ||
                     udev_check_name(name, err) < 0 ||
-                    ops_read_host_file(file, INPUT_MAX, &text, &len, err) < 0)
+                    file_read_path(file, INPUT_MAX, &text, &len, err) < 0)
                         return -1;
                 r = udev_check_rules(text, len, file, err);
                 /* the OS writes the rule with echo, which adds the final newline */
@@ -219,7 +177,7 @@ static int apply_root_ca(struct job *j, const char *file, struct bimg_error *err
         size_t len, count;
         int r;
 
-        if (ops_read_host_file(file, INPUT_MAX, &pem, &len, err) < 0)
+        if (file_read_path(file, INPUT_MAX, &pem, &len, err) < 0)
                 return -1;
         r = crypto_check_certificates(pem, len, &count, err);
         if (r < 0)
@@ -340,7 +298,7 @@ static int stage_system_connections(struct job *j, const struct bimg_configure_o
                         bimg_error_prefix(err, "'%s'", file);
                         return -1;
                 }
-                if (ops_read_host_file(file, INPUT_MAX, &text, &len, err) < 0)
+                if (file_read_path(file, INPUT_MAX, &text, &len, err) < 0)
                         return -1;
                 r = net_check_profile(text, len, file, err);
                 if (r == 0)
@@ -360,7 +318,7 @@ static int stage_proxy_file(struct job *j, const char *file, const char *name,
         size_t len;
         int r;
 
-        if (ops_read_host_file(file, INPUT_MAX, &text, &len, err) < 0)
+        if (file_read_path(file, INPUT_MAX, &text, &len, err) < 0)
                 return -1;
         r = check(text, len, file, err);
         snprintf(path, sizeof(path), "/system-proxy/%s", name);

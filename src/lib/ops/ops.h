@@ -12,9 +12,4 @@
 int diff_unified(const char *name, const char *a, size_t alen, const char *b, size_t blen,
                  char **ret, struct bimg_error *err);
 
-/* Read a whole host file (at most max bytes) into *ret, NUL-terminated, yours to
- * free(). A missing file is BIMG_E_NOT_FOUND, an oversized one BIMG_E_INVALID. */
-int ops_read_host_file(const char *path, size_t max, char **ret, size_t *ret_len,
-                       struct bimg_error *err);
-
 #endif

@@ -7,8 +7,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "fs/fs.h"
-#include "ops/ops.h"
 #include "ops/png.h"
 #include "ops/splash.h"
 
@@ -124,7 +124,7 @@ int splash_stage(struct bimg_image *img, struct bimg_txn *txn, const struct bimg
         int r;
 
         if (bimg_image_fs(img, boot, &fs, err) < 0 ||
-            ops_read_host_file(png_file, PNG_MAX, &data, &len, err) < 0)
+            file_read_path(png_file, PNG_MAX, &data, &len, err) < 0)
                 return -1;
         r = png_check(data, len, png_file, &facts, err);
         target = splash_name(fs, info, &f);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/path.h"
 #include "fs/fs.h"
 #include "image/image.h"
@@ -204,34 +205,15 @@ static bool staged_put(const struct bimg_txn *txn, size_t before, const struct o
 
 static int read_host(const struct op *op, char **ret, struct bimg_error *err)
 {
-        char *buf = malloc(op->len ? op->len : 1);
-        size_t got = 0;
-        int fd;
+        size_t len;
 
-        if (!buf)
-                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-        fd = open(op->host_path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-                free(buf);
-                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", op->host_path);
-        }
-        while (got < op->len) {
-                ssize_t n = read(fd, buf + got, op->len - got);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                got += (size_t)n;
-        }
-        close(fd);
-        if (got != op->len) {
-                free(buf);
-                return bimg_fail(err, BIMG_E_IO, "'%s' changed while it was being copied",
-                                 op->host_path);
-        }
-        *ret = buf;
-        return 0;
+        if (file_read_path(op->host_path, op->len, ret, &len, err) < 0)
+                return -1;
+        if (len == op->len)
+                return 0;
+        free(*ret);
+        return bimg_fail(err, BIMG_E_IO, "'%s' changed while it was being copied",
+                         op->host_path);
 }
 
 /* Does the file at op->path already hold exactly what op would write? */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/file.h"
+
+int file_read_fd(int fd, size_t max, const char *name, char **ret, size_t *ret_len,
+                 struct bimg_error *err)
+{
+        struct stat st;
+        size_t len = 0, size;
+        char *buf;
+
+        if (fstat(fd, &st) < 0)
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", name);
+        if ((uint64_t)st.st_size > max)
+                return bimg_fail(err, BIMG_E_INVALID, "'%s' is %lld bytes, more than the %zu "
+                                 "allowed", name, (long long)st.st_size, max);
+        size = (size_t)st.st_size;
+        buf = malloc(size + 1);
+        if (!buf)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        while (len < size) {
+                ssize_t n = pread(fd, buf + len, size - len, (off_t)len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {   /* 0: it shrank while being read */
+                        free(buf);
+                        return bimg_fail_errno(err, BIMG_E_IO, n < 0 ? errno : EIO,
+                                               "cannot read '%s'", name);
+                }
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+int file_read_path(const char *path, size_t max, char **ret, size_t *ret_len,
+                   struct bimg_error *err)
+{
+        struct stat st;
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return bimg_fail_errno(err, errno == ENOENT ? BIMG_E_NOT_FOUND : BIMG_E_IO, errno,
+                                       "cannot read '%s'", path);
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return bimg_fail(err, BIMG_E_INVALID, "'%s' is not a regular file", path);
+        }
+        r = file_read_fd(fd, max, path, ret, ret_len, err);
+        close(fd);
+        return r;
+}
