@@ -330,25 +330,16 @@ static int stage_proxy_file(struct job *j, const char *file, const char *name,
         return r;
 }
 
-static int check_device_type(struct job *j, const char *want, struct bimg_error *err)
+static int check_device_type(struct job *j, const struct bimg_info *info, const char *want,
+                             struct bimg_error *err)
 {
-        struct bimg_manifest m;
-        char *text;
-        size_t len;
-        int r;
-
-        if (bimg_fs_read_alloc(j->fs, "/device-type.json", 256 * 1024, &text, &len, err) < 0) {
-                bimg_error_prefix(err, "cannot check --device-type");
-                return -1;
-        }
-        r = manifest_parse(text, len, &m, err);
-        free(text);
-        if (r < 0)
-                return -1;
-        if (strcmp(m.slug, want) != 0)
-                return bimg_fail(err, BIMG_E_INVALID, "'%s' is a %s image (%s), not %s",
-                                 j->img->path, m.slug, m.name, want);
-        return 0;
+        if (strcmp(info->device_type, want) == 0)
+                return 0;
+        if (!info->device_type[0])
+                return bimg_fail(err, BIMG_E_INVALID, "'%s' has no readable device-type.json, "
+                                 "so it cannot be checked to be %s", j->img->path, want);
+        return bimg_fail(err, BIMG_E_INVALID, "'%s' is a %s image (%s), not %s", j->img->path,
+                         info->device_type, info->device_type_name, want);
 }
 
 static int stage_config(struct job *j, bool dry_run, char **ret_diff, struct bimg_error *err)
@@ -386,7 +377,7 @@ int bimg_configure(struct bimg_image *img, const struct bimg_configure_opts *o, 
                 goto out;
         }
         j.is_flasher = info->is_flasher;
-        if (o->device_type && check_device_type(&j, o->device_type, err) < 0)
+        if (o->device_type && check_device_type(&j, info, o->device_type, err) < 0)
                 goto out;
         if (edits_config(o)) {
                 if (load_current(&j, o->config_file && o->replace_config, err) < 0 ||
