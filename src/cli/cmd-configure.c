@@ -99,10 +99,11 @@ static int parse(int argc, char **argv, struct bimg_configure_opts *o, struct li
                  bool *dry_run, struct bimg_error *err)
 {
         const char **slot;
-        int opt;
+        int opt, settings = 0;
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                settings += opt >= OPT_CONFIG && opt != OPT_DRY_RUN;
                 if ((slot = string_slot(o, opt))) {
                         *slot = optarg;
                         continue;
@@ -129,6 +130,8 @@ static int parse(int argc, char **argv, struct bimg_configure_opts *o, struct li
                         return cli_bad_option("configure", opt, argv, err);
                 }
         }
+        if (settings == 0)
+                return cli_usage_error("configure", err, "no settings given");
         if (o->replace_config && !o->config_file)
                 return cli_usage_error("configure", err, "--replace-config needs --config FILE");
         o->sets = (struct bimg_str_list){ l->sets, l->n_sets };

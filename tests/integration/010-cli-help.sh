@@ -53,4 +53,10 @@ expect_stderr "unknown option '--bogus'"
 expect_exit 2 "$BALENA_IMG" ls
 expect_one_line_error
 expect_exit 2 "$BALENA_IMG"
+# configure with nothing to set is a mistake worth saying, not a silent success
+expect_exit 2 "$BALENA_IMG" configure "$WORK/none.img"
+expect_one_line_error
+expect_stderr "no settings given"
+expect_exit 2 "$BALENA_IMG" configure --dry-run "$WORK/none.img"
+expect_one_line_error
 done_testing
