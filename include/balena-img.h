@@ -159,6 +159,10 @@ int bimg_fs_list(struct bimg_fs *fs, const char *dir, bimg_dirent_fn fn, void *d
                  struct bimg_error *err);
 int bimg_fs_stat(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_st,
                  struct bimg_error *err);
+/* Like bimg_fs_stat, but a missing path is an answer, not an error: 1 when path
+ * exists (*ret_st filled), 0 when it does not, -1 on any other failure. */
+int bimg_fs_lookup(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_st,
+                   struct bimg_error *err);
 int bimg_fs_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct bimg_error *err);
 /* Read a whole file into memory, failing (BIMG_E_INVALID) past max_size bytes.
  * *ret_data is NUL-terminated and yours to free(). */

@@ -99,19 +99,20 @@ static int copy_in(struct cli_target *t, const char *host, const char *dest, boo
 static int resolve_dest_in(struct bimg_fs *fs, const char *host, const char *dest,
                            char *out, size_t size, struct bimg_error *err)
 {
-        struct bimg_error probe = { 0 };
         struct bimg_stat st;
         char host_copy[PATH_MAX];
         const char *name;
+        int r;
 
         snprintf(host_copy, sizeof(host_copy), "%s", host);
         while (strlen(host_copy) > 1 && host_copy[strlen(host_copy) - 1] == '/')
                 host_copy[strlen(host_copy) - 1] = '\0';
         name = path_basename(host_copy);
-        if (bimg_fs_stat(fs, dest, &st, &probe) == 0 && st.is_dir)
+        r = bimg_fs_lookup(fs, dest, &st, err);
+        if (r < 0)
+                return -1;
+        if (r == 1 && st.is_dir)
                 return path_join(dest, name, out, size, err);
-        if (probe.status != BIMG_OK && probe.status != BIMG_E_NOT_FOUND)
-                return bimg_fail(err, probe.status, "%s", probe.message);
         snprintf(out, size, "%s", dest);
         return 0;
 }

@@ -10,14 +10,14 @@
 /* Without -p, mkdir(1)'s rules: the folder must be new and its parent must exist. */
 static int check_plain_mkdir(struct cli_target *t, struct bimg_error *err)
 {
-        struct bimg_error probe = { 0 };
         char parent[4096];
         struct bimg_stat st;
+        int r = strcmp(t->path, "/") == 0 ? 1 : bimg_fs_lookup(t->fs, t->path, &st, err);
 
-        if (strcmp(t->path, "/") == 0 || bimg_fs_stat(t->fs, t->path, &st, &probe) == 0)
+        if (r < 0)
+                return -1;
+        if (r == 1)
                 return bimg_fail(err, BIMG_E_INVALID, "'%s' already exists", t->path);
-        if (probe.status != BIMG_E_NOT_FOUND)
-                return bimg_fail(err, probe.status, "%s", probe.message);
         path_parent(t->path, parent, sizeof(parent));
         if (bimg_fs_stat(t->fs, parent, &st, err) < 0)
                 return -1;

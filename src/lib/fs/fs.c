@@ -153,6 +153,18 @@ int bimg_fs_stat(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_st,
         return fs->ops->stat(fs, norm, ret_st, err);
 }
 
+int bimg_fs_lookup(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_st,
+                   struct bimg_error *err)
+{
+        struct bimg_error probe = { 0 };
+
+        if (bimg_fs_stat(fs, path, ret_st, &probe) == 0)
+                return 1;
+        if (probe.status == BIMG_E_NOT_FOUND)
+                return 0;
+        return bimg_fail(err, probe.status, "%s", probe.message);
+}
+
 int bimg_fs_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct bimg_error *err)
 {
         NORMALIZE(fs, path, norm, err);

@@ -164,19 +164,6 @@ int bimg_txn_remove(struct bimg_txn *txn, const struct bimg_part *part, const ch
 
 /* ---- planning ----------------------------------------------------------- */
 
-/* 1 if path exists (*ret_st filled), 0 if not, -1 on any other failure. */
-static int lookup(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_st,
-                  struct bimg_error *err)
-{
-        struct bimg_error probe = { 0 };
-
-        if (bimg_fs_stat(fs, path, ret_st, &probe) == 0)
-                return 1;
-        if (probe.status == BIMG_E_NOT_FOUND)
-                return 0;
-        return bimg_fail(err, probe.status, "%s", probe.message);
-}
-
 /* Earlier ops of this plan that make path a folder (mkdir of it or below it). */
 static bool staged_dir(const struct bimg_txn *txn, size_t before, const struct bimg_part *part,
                        const char *path)
@@ -246,14 +233,14 @@ static int plan_put(struct bimg_txn *txn, size_t i, struct bimg_fs *fs, struct b
 
         path_parent(op->path, parent, sizeof(parent));
         if (!staged_dir(txn, i, op->part, parent)) {
-                r = lookup(fs, parent, &st, err);
+                r = bimg_fs_lookup(fs, parent, &st, err);
                 if (r < 0)
                         return -1;
                 if (r == 0 || !st.is_dir)
                         return bimg_fail(err, r == 0 ? BIMG_E_NOT_FOUND : BIMG_E_INVALID,
                                          "%s: folder '%s' does not exist", fs->what, parent);
         }
-        r = lookup(fs, op->path, &st, err);
+        r = bimg_fs_lookup(fs, op->path, &st, err);
         if (r < 0)
                 return -1;
         if (r == 1 && st.is_dir)
@@ -296,7 +283,7 @@ static int plan_mkdir(struct bimg_fs *fs, struct op *op, struct bimg_error *err)
                 if (*p != '/' && *p != '\0')
                         continue;
                 snprintf(partial, sizeof(partial), "%.*s", (int)(p - op->path), op->path);
-                int r = lookup(fs, partial, &st, err);
+                int r = bimg_fs_lookup(fs, partial, &st, err);
 
                 if (r < 0)
                         return -1;
@@ -329,7 +316,7 @@ static int plan_op(struct bimg_txn *txn, size_t i, struct bimg_error *err)
                 return plan_mkdir(fs, op, err);
         case OP_REMOVE:
         default:
-                r = lookup(fs, op->path, &st, err);
+                r = bimg_fs_lookup(fs, op->path, &st, err);
                 if (r == 0)
                         return bimg_fail(err, BIMG_E_NOT_FOUND, "%s: '%s' does not exist",
                                          fs->what, op->path);
@@ -421,7 +408,7 @@ static int make_dirs(struct bimg_fs *fs, const char *path, struct bimg_error *er
                 if (*p != '/' && *p != '\0')
                         continue;
                 snprintf(partial, sizeof(partial), "%.*s", (int)(p - path), path);
-                int r = lookup(fs, partial, &st, err);
+                int r = bimg_fs_lookup(fs, partial, &st, err);
 
                 if (r < 0 || (r == 0 && bimg_fs_mkdir(fs, partial, err) < 0))
                         return -1;
