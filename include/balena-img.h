@@ -100,7 +100,23 @@ typedef void (*bimg_warn_fn)(const char *message, void *data);
  * bimg_image_close() frees it and everything obtained from it. */
 int bimg_image_open(const char *path, unsigned flags, struct bimg_image **ret_img,
                     struct bimg_error *err);
+/* The same, for a file whose messages should name another path (the temporary
+ * copy behind an output image names the output). */
+int bimg_image_open_as(const char *path, const char *name, unsigned flags,
+                       struct bimg_image **ret_img, struct bimg_error *err);
 void bimg_image_close(struct bimg_image *img);
+
+/* ---- output images (-o OUT) --------------------------------------------- */
+
+/* Copy input, sparse, to a temporary file beside output (*ret_temp, borrowed),
+ * for the command to open and change; finish syncs it and renames it to output,
+ * abort removes it. Output may not be the input itself. Only raw images are
+ * written for now: a compressed name (.gz, .xz, .zst, .zip) is refused. */
+struct bimg_output;
+int bimg_output_begin(const char *input, const char *output, struct bimg_output **ret_out,
+                      const char **ret_temp, struct bimg_error *err);
+int bimg_output_finish(struct bimg_output *out, struct bimg_error *err);
+void bimg_output_abort(struct bimg_output *out);   /* NULL is fine */
 void bimg_image_set_warn(struct bimg_image *img, bimg_warn_fn fn, void *data);
 
 const char *bimg_image_path(const struct bimg_image *img);
@@ -241,6 +257,29 @@ int bimg_version_parse(const char *text, struct bimg_version *ret_v, struct bimg
 int bimg_version_compare(const struct bimg_version *a, const struct bimg_version *b);
 /* Parse both and compare; an unparsable string sorts before any valid one. */
 int bimg_version_cmp(const char *a, const char *b);
+
+/* ---- device types -------------------------------------------------------- */
+
+/* One balena device type, from the table built into the tool (data/device-types.json,
+ * facts from balena's public contracts). */
+struct bimg_device_type {
+        char slug[64];
+        char name[96];
+        char arch[16];
+        char boot[16];          /* default boot media: sdcard, internal, image */
+        char flash_protocol[32];        /* a vendor flashing tool, or "" */
+        bool flasher;           /* its published image is normally a flasher */
+        bool private_type;      /* not public on balenaCloud */
+        char aliases[128];      /* older slugs, space-separated */
+};
+
+/* The whole table; *ret is yours to free(). */
+int bimg_device_types(struct bimg_device_type **ret, size_t *ret_n, struct bimg_error *err);
+
+/* The type a slug or alias names, or BIMG_E_INVALID saying which known slugs
+ * are closest to it. */
+int bimg_device_type_find(const char *slug, struct bimg_device_type *ret,
+                          struct bimg_error *err);
 
 /* ---- os-release -------------------------------------------------------- */
 

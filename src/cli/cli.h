@@ -29,6 +29,7 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err);
 int cmd_configure(int argc, char **argv, struct bimg_error *err);
 int cmd_config(int argc, char **argv, struct bimg_error *err);
 int cmd_splash(int argc, char **argv, struct bimg_error *err);
+int cmd_device_types(int argc, char **argv, struct bimg_error *err);
 
 /* The image operand: argv[*i] when more than `after` operands are left (and *i
  * moves past it), else $BALENA_IMG; a usage error when neither is there. */
@@ -37,6 +38,15 @@ int cli_take_image(const char *cmd, int argc, char **argv, int *i, int after,
 
 /* Open an image for a command, with warnings printed to stderr. */
 int cli_open_image(const char *path, bool writable, struct bimg_image **ret_img,
+                   struct bimg_error *err);
+
+/* Open an image to change: in place, or (output set, -o) a sparse copy of it that
+ * cli_end_change renames to output once the change succeeded. */
+int cli_begin_change(const char *path, const char *output, struct bimg_image **ret_img,
+                     struct bimg_output **ret_out, struct bimg_error *err);
+/* Close img; with an output, finish it when status is 0, else remove it.
+ * Returns status, or -1 if finishing failed. */
+int cli_end_change(struct bimg_image *img, struct bimg_output *out, int status,
                    struct bimg_error *err);
 
 /* Print one change of a transaction: "added     resin-boot:/x". */
@@ -60,15 +70,18 @@ void cli_print_help(const char *cmd);
 /* An opened IMAGE:PART/PATH argument. */
 struct cli_target {
         struct bimg_image *img;
+        struct bimg_output *out;        /* -o OUT, or NULL */
         const struct bimg_part *part;
         struct bimg_fs *fs;
         char path[4096];
 };
 
-/* Open the image of a spec (read-only or for writing), find PART and its filesystem. */
-int cli_open_target(const char *arg, bool writable, struct cli_target *ret,
+/* Open the image of a spec (read-only, or for writing: in place or, with output,
+ * a copy), find PART and its filesystem. */
+int cli_open_target(const char *arg, bool writable, const char *output, struct cli_target *ret,
                     struct bimg_error *err);
-void cli_close_target(struct cli_target *t);
+/* Close it; a -o output is kept only when status is 0. Returns status or -1. */
+int cli_close_target(struct cli_target *t, int status, struct bimg_error *err);
 
 /* Warnings from the library: printed to stderr, never stdout. */
 void cli_warn(const char *message, void *data);

@@ -60,10 +60,12 @@ static int get(const char *image, const char *key, struct bimg_error *err)
         return r;
 }
 
-static int edit(const char *image, char **items, size_t n, bool set, struct bimg_error *err)
+static int edit(const char *image, const char *output, char **items, size_t n, bool set,
+                struct bimg_error *err)
 {
         struct cli_changes changes = { .out = stdout };
         struct bimg_configure_opts o;
+        struct bimg_output *out;
         struct bimg_image *img;
         int r;
 
@@ -72,11 +74,10 @@ static int edit(const char *image, char **items, size_t n, bool set, struct bimg
                 o.sets = (struct bimg_str_list){ (const char *const *)items, n };
         else
                 o.unsets = (struct bimg_str_list){ (const char *const *)items, n };
-        if (cli_open_image(image, true, &img, err) < 0)
+        if (cli_begin_change(image, output, &img, &out, err) < 0)
                 return -1;
         r = bimg_configure(img, &o, false, cli_print_change, &changes, NULL, err);
-        bimg_image_close(img);
-        return r;
+        return cli_end_change(img, out, r, err);
 }
 
 static bool looks_like_json_file(const char *path)
@@ -145,12 +146,19 @@ static int validate(const char *target, struct bimg_error *err)
 
 int cmd_config(int argc, char **argv, struct bimg_error *err)
 {
-        static const struct option options[] = { CLI_COMMON_OPTIONS };
-        const char *sub, *image;
+        static const struct option options[] = {
+                { "output", required_argument, NULL, 'o' },
+                CLI_COMMON_OPTIONS,
+        };
+        const char *sub, *image, *output = NULL;
         int opt, i;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
+                if (opt == 'o') {
+                        output = optarg;
+                        continue;
+                }
                 if (opt != CLI_OPT_HELP)
                         return cli_bad_option("config", opt, argv, err);
                 cli_print_help("config");
@@ -161,6 +169,8 @@ int cmd_config(int argc, char **argv, struct bimg_error *err)
                                        "validate");
         sub = argv[optind];
         i = optind + 1;
+        if (output && strcmp(sub, "set") != 0 && strcmp(sub, "unset") != 0)
+                return cli_usage_error("config", err, "-o goes with set and unset only");
         if (strcmp(sub, "show") == 0) {
                 if (cli_take_image("config", argc, argv, &i, 0, &image, err) < 0)
                         return -1;
@@ -179,7 +189,7 @@ int cmd_config(int argc, char **argv, struct bimg_error *err)
                 if (i >= argc)
                         return cli_usage_error("config", err, "%s needs at least one %s", sub,
                                                sub[0] == 's' ? "KEY=VALUE" : "KEY");
-                return edit(image, argv + i, (size_t)(argc - i), sub[0] == 's', err);
+                return edit(image, output, argv + i, (size_t)(argc - i), sub[0] == 's', err);
         }
         if (strcmp(sub, "validate") == 0) {
                 if (cli_take_image("config", argc, argv, &i, 0, &image, err) < 0)

@@ -14,6 +14,7 @@ enum {
         OPT_CONN_RESPONSE, OPT_DEVICE_TYPE, OPT_SPLASH, OPT_WIFI_SSID, OPT_WIFI_KEY,
         OPT_WIFI_HIDDEN, OPT_STATIC_IP, OPT_GATEWAY, OPT_DNS, OPT_APN, OPT_APN_USER,
         OPT_APN_PASSWORD, OPT_SYSTEM_CONNECTION, OPT_PROXY, OPT_NO_PROXY, OPT_DRY_RUN,
+        OPT_OUTPUT = 'o',
 };
 
 static const struct option options[] = {
@@ -52,6 +53,7 @@ static const struct option options[] = {
         { "proxy", required_argument, NULL, OPT_PROXY },
         { "no-proxy", required_argument, NULL, OPT_NO_PROXY },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "output", required_argument, NULL, OPT_OUTPUT },
         CLI_COMMON_OPTIONS,
 };
 
@@ -96,13 +98,13 @@ static const char **string_slot(struct bimg_configure_opts *o, int opt)
 }
 
 static int parse(int argc, char **argv, struct bimg_configure_opts *o, struct lists *l,
-                 bool *dry_run, struct bimg_error *err)
+                 bool *dry_run, const char **output, struct bimg_error *err)
 {
         const char **slot;
         int opt, settings = 0;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
                 settings += opt >= OPT_CONFIG && opt != OPT_DRY_RUN;
                 if ((slot = string_slot(o, opt))) {
                         *slot = optarg;
@@ -123,6 +125,7 @@ static int parse(int argc, char **argv, struct bimg_configure_opts *o, struct li
                 case OPT_NO_RANDOM_MAC: o->random_mac_scan = 0; break;
                 case OPT_WIFI_HIDDEN: o->wifi_hidden = true; break;
                 case OPT_DRY_RUN: *dry_run = true; break;
+                case OPT_OUTPUT: *output = optarg; break;
                 case CLI_OPT_HELP:
                         cli_print_help("configure");
                         return 1;
@@ -143,10 +146,11 @@ static int parse(int argc, char **argv, struct bimg_configure_opts *o, struct li
 }
 
 /* Print what changed, or would: the diff of config.json first on a dry run. */
-static int run(const char *image, const struct bimg_configure_opts *o, bool dry_run,
-               struct bimg_error *err)
+static int run(const char *image, const char *output, const struct bimg_configure_opts *o,
+               bool dry_run, struct bimg_error *err)
 {
         struct cli_changes changes = { .dry_run = dry_run, .out = stdout };
+        struct bimg_output *out = NULL;
         struct bimg_image *img;
         char *diff = NULL, *list = NULL;
         size_t list_len = 0;
@@ -155,11 +159,12 @@ static int run(const char *image, const struct bimg_configure_opts *o, bool dry_
         /* a dry run reads the image only; its change list follows the diff */
         if (dry_run && !(changes.out = open_memstream(&list, &list_len)))
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-        r = cli_open_image(image, !dry_run, &img, err);
+        r = dry_run ? cli_open_image(image, false, &img, err)
+                    : cli_begin_change(image, output, &img, &out, err);
         if (r == 0) {
                 r = bimg_configure(img, o, dry_run, cli_print_change, &changes,
                                    dry_run ? &diff : NULL, err);
-                bimg_image_close(img);
+                r = cli_end_change(img, out, r, err);
         }
         if (dry_run) {
                 fclose(changes.out);
@@ -176,6 +181,7 @@ int cmd_configure(int argc, char **argv, struct bimg_error *err)
         struct bimg_configure_opts o;
         struct lists l = { 0 };
         const char *image;
+        const char *output = NULL;
         bool dry_run = false;
         int r = -1, i;
 
@@ -189,7 +195,7 @@ int cmd_configure(int argc, char **argv, struct bimg_error *err)
                 bimg_fail(err, BIMG_E_FAILURE, "out of memory");
                 goto out;
         }
-        r = parse(argc, argv, &o, &l, &dry_run, err);
+        r = parse(argc, argv, &o, &l, &dry_run, &output, err);
         if (r != 0) {
                 r = r > 0 ? 0 : -1;
                 goto out;
@@ -199,7 +205,7 @@ int cmd_configure(int argc, char **argv, struct bimg_error *err)
         if (r == 0 && i != argc)
                 r = cli_usage_error("configure", err, "unexpected '%s'", argv[i]);
         if (r == 0)
-                r = run(image, &o, dry_run, err);
+                r = run(image, output, &o, dry_run, err);
 out:
         free(l.sets);
         free(l.unsets);

@@ -223,20 +223,25 @@ int cmd_cp(int argc, char **argv, struct bimg_error *err)
 {
         static const struct option options[] = {
                 { "recursive", no_argument, NULL, 'r' },
+                { "output", required_argument, NULL, 'o' },
                 CLI_COMMON_OPTIONS,
         };
         struct cli_target t;
         char dest[PATH_MAX];
+        const char *output = NULL;
         bool recursive = false, in;
         const char *src, *dst;
         int opt, ret = -1;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, ":rRh", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":rRo:h", options, NULL)) != -1) {
                 switch (opt) {
                 case 'r':
                 case 'R':
                         recursive = true;
+                        break;
+                case 'o':
+                        output = optarg;
                         break;
                 case CLI_OPT_HELP:
                         cli_print_help("cp");
@@ -254,7 +259,10 @@ int cmd_cp(int argc, char **argv, struct bimg_error *err)
                                        "IMAGE:PART/PATH (copy through a host file to go from one "
                                        "image to another)");
         in = is_spec(dst);
-        if (cli_open_target(in ? dst : src, in, &t, err) < 0)
+        if (output && !in)
+                return cli_usage_error("cp", err, "-o names the changed image; it only goes "
+                                       "with a copy into an image");
+        if (cli_open_target(in ? dst : src, in, output, &t, err) < 0)
                 return -1;
         if (in) {
                 if (resolve_dest_in(t.fs, src, t.path, dest, sizeof(dest), err) == 0)
@@ -263,6 +271,5 @@ int cmd_cp(int argc, char **argv, struct bimg_error *err)
                 if (resolve_dest_out(t.path, dst, dest, sizeof(dest), err) == 0)
                         ret = copy_out(t.fs, t.path, dest, recursive, err);
         }
-        cli_close_target(&t);
-        return ret;
+        return cli_close_target(&t, ret, err);
 }

@@ -125,7 +125,7 @@ int cmd_ls(int argc, char **argv, struct bimg_error *err)
         }
         if (argc - optind != 1)
                 return cli_usage_error("ls", err, "expected one IMAGE:PART[/PATH]");
-        if (cli_open_target(argv[optind], false, &t, err) < 0)
+        if (cli_open_target(argv[optind], false, NULL, &t, err) < 0)
                 return -1;
         if (bimg_fs_stat(t.fs, t.path, &st, err) < 0)
                 goto out;
@@ -152,6 +152,5 @@ out:
         for (size_t i = 0; i < l.n; i++)
                 free(l.entries[i].name);
         free(l.entries);
-        cli_close_target(&t);
-        return ret;
+        return cli_close_target(&t, ret, err);
 }

@@ -30,18 +30,23 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
 {
         static const struct option options[] = {
                 { "parents", no_argument, NULL, 'p' },
+                { "output", required_argument, NULL, 'o' },
                 CLI_COMMON_OPTIONS,
         };
         struct bimg_txn *txn = NULL;
         struct cli_target t;
+        const char *output = NULL;
         bool parents = false;
         int opt, ret;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, ":ph", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":po:h", options, NULL)) != -1) {
                 switch (opt) {
                 case 'p':
                         parents = true;
+                        break;
+                case 'o':
+                        output = optarg;
                         break;
                 case CLI_OPT_HELP:
                         cli_print_help("mkdir");
@@ -52,7 +57,7 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
         }
         if (argc - optind != 1)
                 return cli_usage_error("mkdir", err, "expected one IMAGE:PART/PATH");
-        if (cli_open_target(argv[optind], true, &t, err) < 0)
+        if (cli_open_target(argv[optind], true, output, &t, err) < 0)
                 return -1;
         ret = parents ? 0 : check_plain_mkdir(&t, err);
         if (ret == 0)
@@ -60,6 +65,5 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
         if (ret == 0 && (ret = bimg_txn_mkdir(txn, t.part, t.path, err)) == 0)
                 ret = bimg_txn_commit(txn, NULL, NULL, err);
         bimg_txn_free(txn);
-        cli_close_target(&t);
-        return ret;
+        return cli_close_target(&t, ret, err);
 }

@@ -10,21 +10,26 @@ int cmd_splash(int argc, char **argv, struct bimg_error *err)
         static const struct option options[] = {
                 { "extract", required_argument, NULL, 'x' },
                 { "dry-run", no_argument, NULL, 'n' },
+                { "output", required_argument, NULL, 'o' },
                 CLI_COMMON_OPTIONS,
         };
         struct cli_changes changes = { .out = stdout };
+        const char *image, *extract = NULL, *output = NULL;
+        struct bimg_output *out = NULL;
         struct bimg_image *img;
-        const char *image, *extract = NULL;
         int opt, i, r;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
                 switch (opt) {
                 case 'x':
                         extract = optarg;
                         break;
                 case 'n':
                         changes.dry_run = true;
+                        break;
+                case 'o':
+                        output = optarg;
                         break;
                 case CLI_OPT_HELP:
                         cli_print_help("splash");
@@ -39,11 +44,17 @@ int cmd_splash(int argc, char **argv, struct bimg_error *err)
         if (argc - i != (extract ? 0 : 1))
                 return cli_usage_error("splash", err, extract ? "--extract takes no LOGO.png"
                                                               : "expected one LOGO.png");
-        if (cli_open_image(image, !extract && !changes.dry_run, &img, err) < 0)
+        if (output && (extract || changes.dry_run))
+                return cli_usage_error("splash", err, "-o goes with a change, not with "
+                                       "--extract or --dry-run");
+        if (extract || changes.dry_run) {
+                if (cli_open_image(image, false, &img, err) < 0)
+                        return -1;
+        } else if (cli_begin_change(image, output, &img, &out, err) < 0) {
                 return -1;
+        }
         r = extract ? bimg_get_splash(img, extract, err)
                     : bimg_set_splash(img, argv[i], changes.dry_run, cli_print_change, &changes,
                                       err);
-        bimg_image_close(img);
-        return r;
+        return cli_end_change(img, out, r, err);
 }

@@ -66,6 +66,38 @@ int cli_open_image(const char *path, bool writable, struct bimg_image **ret_img,
         return 0;
 }
 
+int cli_begin_change(const char *path, const char *output, struct bimg_image **ret_img,
+                     struct bimg_output **ret_out, struct bimg_error *err)
+{
+        const char *temp;
+
+        *ret_out = NULL;
+        if (!output)
+                return cli_open_image(path, true, ret_img, err);
+        if (bimg_output_begin(path, output, ret_out, &temp, err) < 0)
+                return -1;
+        if (bimg_image_open_as(temp, output, BIMG_OPEN_WRITE, ret_img, err) < 0) {
+                bimg_output_abort(*ret_out);
+                *ret_out = NULL;
+                return -1;
+        }
+        bimg_image_set_warn(*ret_img, cli_warn, NULL);
+        return 0;
+}
+
+int cli_end_change(struct bimg_image *img, struct bimg_output *out, int status,
+                   struct bimg_error *err)
+{
+        bimg_image_close(img);          /* drops the lock before the rename */
+        if (!out)
+                return status;
+        if (status != 0) {
+                bimg_output_abort(out);
+                return status;
+        }
+        return bimg_output_finish(out, err);
+}
+
 void cli_print_change(enum bimg_change_kind kind, const struct bimg_part *part, const char *path,
                       uint64_t size, void *data)
 {
@@ -93,7 +125,7 @@ void cli_print_change(enum bimg_change_kind kind, const struct bimg_part *part, 
         fprintf(out->out, "\n");
 }
 
-int cli_open_target(const char *arg, bool writable, struct cli_target *ret,
+int cli_open_target(const char *arg, bool writable, const char *output, struct cli_target *ret,
                     struct bimg_error *err)
 {
         struct bimg_pathspec *spec = calloc(1, sizeof(*spec));
@@ -120,7 +152,8 @@ int cli_open_target(const char *arg, bool writable, struct cli_target *ret,
                           "a label, or boot, rootA, rootB, state, data)", arg);
         if (r <= 0)
                 goto fail;
-        if (cli_open_image(spec->image, writable, &t.img, err) < 0)
+        if ((writable ? cli_begin_change(spec->image, output, &t.img, &t.out, err)
+                      : cli_open_image(spec->image, false, &t.img, err)) < 0)
                 goto fail;
         if (writable && bimg_image_check_editable(t.img, err) < 0)
                 goto fail;
@@ -135,14 +168,16 @@ int cli_open_target(const char *arg, bool writable, struct cli_target *ret,
 fail:
         free(spec);
         free(joined);
-        bimg_image_close(t.img);
+        cli_end_change(t.img, t.out, -1, err);
         return -1;
 }
 
-void cli_close_target(struct cli_target *t)
+int cli_close_target(struct cli_target *t, int status, struct bimg_error *err)
 {
-        bimg_image_close(t->img);
+        status = cli_end_change(t->img, t->out, status, err);
         t->img = NULL;
+        t->out = NULL;
+        return status;
 }
 
 void cli_warn(const char *message, void *data)

@@ -33,17 +33,20 @@ const struct command commands[] = {
           "One of SOURCE and DEST is IMAGE:PART/PATH, the other a host path. When DEST is\n"
           "an existing folder the copy goes inside it under the source's name.\n\n"
           "Options:\n"
-          "  -r, --recursive  copy folders with everything in them\n" PATH_HELP,
+          "  -r, --recursive  copy folders with everything in them\n"
+          "  -o, --output OUT copying into an image: write the result to OUT\n" PATH_HELP,
           cmd_cp },
         { "rm", "rm [-r] IMAGE:PART/PATH",
           "remove a file (or, with -r, a folder) from a partition",
           "Options:\n"
-          "  -r, --recursive  remove a folder with everything in it\n" PATH_HELP,
+          "  -r, --recursive  remove a folder with everything in it\n"
+          "  -o, --output OUT write the result to OUT; IMAGE is only read\n" PATH_HELP,
           cmd_rm },
         { "mkdir", "mkdir [-p] IMAGE:PART/PATH",
           "create a folder in a partition",
           "Options:\n"
-          "  -p, --parents    create missing parent folders; no error if it exists\n" PATH_HELP,
+          "  -p, --parents    create missing parent folders; no error if it exists\n"
+          "  -o, --output OUT write the result to OUT; IMAGE is only read\n" PATH_HELP,
           cmd_mkdir },
         { "configure", "configure [IMAGE] [OPTIONS]",
           "put settings, SSH keys, udev rules, network profiles, proxy and splash into an image",
@@ -87,7 +90,9 @@ const struct command commands[] = {
           "  --no-proxy FILE          system-proxy/no_proxy (addresses not to proxy)\n"
           "  --splash FILE.png        the boot splash logo\n\n"
           "  --dry-run                print the config.json diff and the files that would\n"
-          "                           change; write nothing\n",
+          "                           change; write nothing\n"
+          "  -o, --output OUT         write the result to OUT (a sparse copy, renamed into\n"
+          "                           place when complete); IMAGE is only read\n",
           cmd_configure },
         { "config", "config show|get|set|unset|validate [IMAGE] ...",
           "read or edit single keys of config.json, or validate one",
@@ -95,6 +100,7 @@ const struct command commands[] = {
           "  config get [IMAGE] KEY              print one key (strings bare, else JSON)\n"
           "  config set [IMAGE] KEY=VALUE...     set keys, typed by the schema\n"
           "  config unset [IMAGE] KEY...         remove keys\n"
+          "  -o, --output OUT                    (set, unset) write the result to OUT\n"
           "  config validate IMAGE|FILE.json     check against the balenaOS schema\n"
           "IMAGE defaults to $BALENA_IMG.\n",
           cmd_config },
@@ -106,8 +112,16 @@ const struct command commands[] = {
           "Options:\n"
           "  --extract OUT.png        save the current logo instead\n"
           "  --dry-run                say what would change; write nothing\n"
+          "  -o, --output OUT         write the result to OUT; IMAGE is only read\n"
           "IMAGE defaults to $BALENA_IMG.\n",
           cmd_splash },
+        { "device-types", "device-types [--json]",
+          "list the balena device types the tool knows",
+          "IMAGE: plain (an image written to the boot media), flasher (an installer that\n"
+          "writes itself to internal storage) or vendor (flashed with a vendor tool).\n\n"
+          "Options:\n"
+          "  --json           print a JSON array\n",
+          cmd_device_types },
         { NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -117,7 +131,7 @@ static void usage(FILE *out)
                      "Inspect and customise balenaOS disk images offline: no root, no loop\n"
                      "mounts, no VM, no cloud login.\n\nCommands:\n");
         for (const struct command *c = commands; c->name; c++)
-                fprintf(out, "  %-10s %s\n", c->name, c->summary);
+                fprintf(out, "  %-13s %s\n", c->name, c->summary);
         fprintf(out, "\nOptions:\n"
                      "  -h, --help       show this help; '" PROGRAM " COMMAND --help' for one "
                      "command\n"

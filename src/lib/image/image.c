@@ -94,8 +94,8 @@ static int check_protective_only(struct bimg_image *img, struct bimg_error *err)
         return 0;
 }
 
-static int open_locked(const char *path, bool writable, int *ret_fd, uint64_t *ret_size,
-                       struct bimg_error *err)
+static int open_locked(const char *path, const char *name, bool writable, int *ret_fd,
+                       uint64_t *ret_size, struct bimg_error *err)
 {
         struct stat st;
         int fd;
@@ -103,23 +103,23 @@ static int open_locked(const char *path, bool writable, int *ret_fd, uint64_t *r
         fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 && errno == EISDIR)
                 return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is a folder, not a disk image file",
-                                 path);
+                                 name);
         if (fd < 0)
                 return bimg_fail_errno(err, errno == ENOENT ? BIMG_E_NOT_FOUND : BIMG_E_IO,
-                                       errno, "cannot open '%s'", path);
+                                       errno, "cannot open '%s'", name);
         if (fstat(fd, &st) < 0) {
                 close(fd);
-                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot open '%s'", path);
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot open '%s'", name);
         }
         if (!S_ISREG(st.st_mode)) {
                 close(fd);
                 return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is %s, not a disk image file",
-                                 path, S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+                                 name, S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
         }
         if (st.st_size == 0) {
                 close(fd);
                 return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is empty (0 bytes), not a disk "
-                                 "image", path);
+                                 "image", name);
         }
         if (flock(fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
                 int e = errno;
@@ -127,9 +127,9 @@ static int open_locked(const char *path, bool writable, int *ret_fd, uint64_t *r
                 close(fd);
                 if (e == EWOULDBLOCK)
                         return bimg_fail(err, BIMG_E_IO, "'%s' is in use by another balena-img "
-                                         "that is %s it; retry when it has finished", path,
+                                         "that is %s it; retry when it has finished", name,
                                          writable ? "reading or changing" : "changing");
-                return bimg_fail_errno(err, BIMG_E_IO, e, "cannot lock '%s'", path);
+                return bimg_fail_errno(err, BIMG_E_IO, e, "cannot lock '%s'", name);
         }
         *ret_fd = fd;
         *ret_size = (uint64_t)st.st_size;
@@ -139,16 +139,22 @@ static int open_locked(const char *path, bool writable, int *ret_fd, uint64_t *r
 int bimg_image_open(const char *path, unsigned flags, struct bimg_image **ret_img,
                     struct bimg_error *err)
 {
+        return bimg_image_open_as(path, path, flags, ret_img, err);
+}
+
+int bimg_image_open_as(const char *path, const char *name, unsigned flags,
+                       struct bimg_image **ret_img, struct bimg_error *err)
+{
         bool writable = flags & BIMG_OPEN_WRITE;
         struct bimg_image *img;
         uint64_t size = 0;
         int fd = -1;
 
-        if (open_locked(path, writable, &fd, &size, err) < 0)
+        if (open_locked(path, name, writable, &fd, &size, err) < 0)
                 return -1;
         img = calloc(1, sizeof(*img));
         if (img)
-                img->path = strdup(path);
+                img->path = strdup(name);
         if (!img || !img->path) {
                 free(img);
                 close(fd);
@@ -163,7 +169,7 @@ int bimg_image_open(const char *path, unsigned flags, struct bimg_image **ret_im
         }
         if (img->n_parts == 0) {
                 bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' has an empty %s partition table; it is "
-                          "not a balenaOS image", path, img->table_type);
+                          "not a balenaOS image", name, img->table_type);
                 goto fail;
         }
         if (check_protective_only(img, err) < 0 || check_truncation(img, err) < 0 ||

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * -o OUT: a command changes a copy of the image, never the input. The copy is
+ * made beside OUT under a temporary name, sparse (only the data ranges are
+ * copied, or the whole file is cloned where the filesystem can), changed, then
+ * synced and renamed into place: an interrupted run leaves no half-written OUT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/image.h"
+
+struct bimg_output {
+        char *final;            /* OUT */
+        char *temp;             /* OUT.balena-img-XXXXXX, beside it */
+};
+
+/* Copy [offset, offset+len) with copy_file_range (reflinks where it can). */
+static int copy_range(int in, int out, uint64_t offset, uint64_t len)
+{
+        off_t from = (off_t)offset, to = (off_t)offset;
+
+        while (len > 0) {
+                ssize_t n = copy_file_range(in, &from, out, &to, len > (1u << 30) ? 1u << 30
+                                                                                  : len, 0);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                len -= (uint64_t)n;
+        }
+        return 0;
+}
+
+/* Holes stay holes: only the data ranges SEEK_DATA finds are copied. */
+static int copy_sparse(int in, int out, uint64_t size)
+{
+        uint64_t pos = 0;
+
+        if (ioctl(out, FICLONE, in) == 0)       /* a whole-file clone, where offered */
+                return 0;
+        while (pos < size) {
+                off_t data = lseek(in, (off_t)pos, SEEK_DATA), hole;
+                int r;
+
+                if (data < 0)
+                        return errno == ENXIO ? 0 : -errno;     /* only a hole is left */
+                hole = lseek(in, data, SEEK_HOLE);
+                if (hole < 0)
+                        return -errno;
+                r = copy_range(in, out, (uint64_t)data, (uint64_t)(hole - data));
+                if (r < 0)
+                        return r;
+                pos = (uint64_t)hole;
+        }
+        return 0;
+}
+
+static bool compressed_name(const char *name)
+{
+        static const char *const endings[] = { ".gz", ".xz", ".zst", ".zip", ".bz2", ".7z" };
+        size_t len = strlen(name);
+
+        for (size_t i = 0; i < sizeof(endings) / sizeof(endings[0]); i++) {
+                size_t n = strlen(endings[i]);
+
+                if (len > n && strcmp(name + len - n, endings[i]) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int bimg_output_begin(const char *input, const char *output, struct bimg_output **ret_out,
+                      const char **ret_temp, struct bimg_error *err)
+{
+        struct bimg_output *o = NULL;
+        struct stat in_st, out_st;
+        int in = -1, out = -1, r;
+
+        if (compressed_name(output))
+                return bimg_fail(err, BIMG_E_UNSUPPORTED, "-o '%s': compressed outputs are not "
+                                 "supported yet; write a raw .img and compress it", output);
+        in = open(input, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (in < 0)
+                return bimg_fail_errno(err, errno == ENOENT ? BIMG_E_NOT_FOUND : BIMG_E_IO,
+                                       errno, "cannot open '%s'", input);
+        if (fstat(in, &in_st) < 0 || !S_ISREG(in_st.st_mode)) {
+                close(in);
+                return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is not a disk image file", input);
+        }
+        if (stat(output, &out_st) == 0 && out_st.st_dev == in_st.st_dev &&
+            out_st.st_ino == in_st.st_ino) {
+                close(in);
+                return bimg_fail(err, BIMG_E_USAGE, "-o '%s' is the input image itself; "
+                                 "leave -o out to change it in place", output);
+        }
+        o = calloc(1, sizeof(*o));
+        if (!o || !(o->final = strdup(output)) ||
+            asprintf(&o->temp, "%s.balena-img-XXXXXX", output) < 0) {
+                if (o)
+                        o->temp = NULL;
+                bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                goto fail;
+        }
+        out = mkostemp(o->temp, O_CLOEXEC);
+        if (out < 0) {
+                bimg_fail_errno(err, errno == ENOENT ? BIMG_E_NOT_FOUND : BIMG_E_IO, errno,
+                                "cannot create '%s'", output);
+                free(o->temp);
+                o->temp = NULL;
+                goto fail;
+        }
+        r = ftruncate(out, in_st.st_size) < 0 ? -errno
+                                              : copy_sparse(in, out, (uint64_t)in_st.st_size);
+        if (r == 0 && fchmod(out, in_st.st_mode & 0666) < 0)
+                r = -errno;
+        if (r < 0) {
+                bimg_fail_errno(err, BIMG_E_IO, -r, "cannot write '%s'", output);
+                goto fail;
+        }
+        close(in);
+        close(out);
+        *ret_out = o;
+        *ret_temp = o->temp;
+        return 0;
+fail:
+        if (out >= 0)
+                close(out);
+        close(in);
+        bimg_output_abort(o);
+        return -1;
+}
+
+int bimg_output_finish(struct bimg_output *o, struct bimg_error *err)
+{
+        int fd = open(o->temp, O_RDONLY | O_CLOEXEC), r = 0;
+
+        /* the data reaches the disk before the name does */
+        if (fd < 0 || fsync(fd) < 0)
+                r = bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", o->final);
+        if (fd >= 0)
+                close(fd);
+        if (r == 0 && rename(o->temp, o->final) < 0)
+                r = bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", o->final);
+        if (r < 0) {
+                bimg_output_abort(o);
+                return -1;
+        }
+        free(o->temp);
+        free(o->final);
+        free(o);
+        return 0;
+}
+
+void bimg_output_abort(struct bimg_output *o)
+{
+        if (!o)
+                return;
+        if (o->temp)
+                unlink(o->temp);
+        free(o->temp);
+        free(o->final);
+        free(o);
+}
