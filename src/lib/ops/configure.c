@@ -330,16 +330,26 @@ static int stage_proxy_file(struct job *j, const char *file, const char *name,
         return r;
 }
 
+/* --device-type: a known slug or alias (else the closest known ones are named),
+ * and the image must be of that type. */
 static int check_device_type(struct job *j, const struct bimg_info *info, const char *want,
                              struct bimg_error *err)
 {
-        if (strcmp(info->device_type, want) == 0)
-                return 0;
+        struct bimg_device_type wanted, found;
+
+        if (bimg_device_type_find(want, &wanted, err) < 0)
+                return -1;
         if (!info->device_type[0])
                 return bimg_fail(err, BIMG_E_INVALID, "'%s' has no readable device-type.json, "
                                  "so it cannot be checked to be %s", j->img->path, want);
-        return bimg_fail(err, BIMG_E_INVALID, "'%s' is a %s image (%s), not %s", j->img->path,
-                         info->device_type, info->device_type_name, want);
+        /* the image may name an older alias of the same type */
+        if (strcmp(info->device_type, wanted.slug) == 0 ||
+            (bimg_device_type_find(info->device_type, &found, &(struct bimg_error){ 0 }) == 0 &&
+             strcmp(found.slug, wanted.slug) == 0))
+                return 0;
+        return bimg_fail(err, BIMG_E_INVALID, "'%s' is a %s image (%s), not %s (%s)",
+                         j->img->path, info->device_type, info->device_type_name, wanted.slug,
+                         wanted.name);
 }
 
 static int stage_config(struct job *j, bool dry_run, char **ret_diff, struct bimg_error *err)
