@@ -75,6 +75,30 @@ part_size() {
                 '.partitiontable as $t | $t.partitions[] | select(.node == $node)
                  | .size * ($t.sectorsize // 512)'
 }
+# cache_part_tables: from here on, part_offset and part_size run sfdisk -J once
+# per image path instead of on every call (they add up to seconds in tests that
+# call m/dbg hundreds of times). Only for tests that never put a different image
+# under a path they have already looked at.
+cache_part_tables() {
+        part_offset() { part_cached "$1" "$2" offset; }
+        part_size() { part_cached "$1" "$2" size; }
+}
+part_cached() {
+        [ -f "$WORK/parts.cache" ] || : >"$WORK/parts.cache"
+        for try_ in 1 2; do
+                while IFS='	' read -r i_ n_ o_ s_; do
+                        if [ "$i_" = "$1" ] && [ "$n_" = "$2" ]; then
+                                if [ "$3" = offset ]; then echo "$o_"; else echo "$s_"; fi
+                                return 0
+                        fi
+                done <"$WORK/parts.cache"
+                [ "$try_" = 1 ] || return 0
+                sfdisk -J "$1" | jq -r --arg img "$1" '.partitiontable as $t
+                        | ($t.sectorsize // 512) as $ss | $t.partitions[]
+                        | [$img, (.node | ltrimstr($img)), .start * $ss, .size * $ss] | @tsv' \
+                        >>"$WORK/parts.cache"
+        done
+}
 # mtools and debugfs on partition N of IMG
 # (names with a leading _ so a caller's $img or $n is never overwritten)
 m() { _t=$1 _i=$2 _n=$3; shift 3; "$_t" -i "$_i@@$(part_offset "$_i" "$_n")" "$@"; }

@@ -10,26 +10,7 @@ for t in jq sfdisk mdir mtype fsck.fat; do
         command -v "$t" >/dev/null 2>&1 || skip "'$t' is not installed"
 done
 
-# lib.sh's part_offset and part_size, remembered: the same sfdisk -J and jq, run once
-# per image instead of on every m/dbg call (the tables never change here, and the
-# calls add up to seconds)
-part_cached() {
-        [ -f "$WORK/parts.cache" ] || : >"$WORK/parts.cache"
-        for try_ in 1 2; do
-                while IFS='	' read -r i_ n_ o_ s_; do
-                        if [ "$i_" = "$1" ] && [ "$n_" = "$2" ]; then
-                                if [ "$3" = offset ]; then echo "$o_"; else echo "$s_"; fi
-                                return 0
-                        fi
-                done <"$WORK/parts.cache"
-                [ "$try_" = 1 ] || return 0
-                sfdisk -J "$1" | jq -r --arg img "$1" '.partitiontable as $t | ($t.sectorsize // 512) as $ss
-                        | $t.partitions[] | [$img, (.node | ltrimstr($img)), .start * $ss, .size * $ss]
-                        | @tsv' >>"$WORK/parts.cache"
-        done
-}
-part_offset() { part_cached "$1" "$2" offset; }
-part_size() { part_cached "$1" "$2" size; }
+cache_part_tables
 
 B=$BALENA_IMG
 H=$WORK/host                    # files to copy in
