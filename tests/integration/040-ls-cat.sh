@@ -15,15 +15,6 @@ cache_part_tables
 B=$BALENA_IMG
 EPOCH=1741953600                # every timestamp make-images.sh puts into a fixture
 
-# sha256 of stdin (openssl is several times faster than sha256sum on big images)
-sha_in() {
-        if command -v openssl >/dev/null 2>&1; then
-                openssl dgst -sha256 -r | cut -c1-64
-        else
-                sha256sum | cut -c1-64
-        fi
-}
-imgsum() { sha_in <"$1"; }
 
 # same_file GOT WANT WHAT: two files hold the same bytes
 same_file() {

@@ -17,70 +17,19 @@ H=$WORK/host
 OUT=$WORK/out
 MiB=1048576
 
-# sha256 of stdin (openssl is several times faster than sha256sum on big images)
-sha_in() {
-        if command -v openssl >/dev/null 2>&1; then
-                openssl dgst -sha256 -r | cut -c1-64
-        else
-                sha256sum | cut -c1-64
-        fi
-}
 # part_sum IMG N: sha256 of partition N's bytes (the snapshots cover the rest)
 part_sum() {
         dd if="$1" bs=4M iflag=skip_bytes,count_bytes skip="$(part_offset "$1" "$2")" \
                 count="$(part_size "$1" "$2")" status=none | sha_in
 }
 
-# snapshot IMG [LABEL...]: "LABEL START-END SHA256" for every stretch of the image
-# between two partition boundaries (only those of the LABELs given); LABEL is pN, or
-# gap for bytes outside every partition (the MBR extended partition labels nothing:
-# its logical partitions and EBR gaps do)
-snapshot() {
-        snap_img=$1
-        shift
-        sfdisk -J "$snap_img" | jq -r --arg img "$snap_img" '.partitiontable as $t | ($t.sectorsize // 512) as $ss
-                | $t.partitions[] | [(.node | ltrimstr($img)), .start * $ss, (.start + .size) * $ss, .type]
-                | @tsv' >"$WORK/parts.tsv"
-        { echo 0; stat -c %s "$snap_img"; cut -f2 "$WORK/parts.tsv"; cut -f3 "$WORK/parts.tsv"; } |
-                sort -n -u >"$WORK/bounds"
-        prev=
-        while read -r b; do
-                if [ -n "$prev" ]; then
-                        label=$(awk -F'\t' -v a="$prev" -v b="$b" \
-                                '$4 !~ /^(5|f|85)$/ && $2 <= a && b <= $3 { print "p" $1; exit }' "$WORK/parts.tsv")
-                        label=${label:-gap}
-                        case " $* " in
-                        "  " | *" $label "*)
-                                printf '%s %s-%s %s\n' "$label" "$prev" "$b" "$(dd if="$snap_img" bs=4M \
-                                        iflag=skip_bytes,count_bytes skip="$prev" count=$((b - prev)) status=none | sha_in)"
-                                ;;
-                        esac
-                fi
-                prev=$b
-        done <"$WORK/bounds"
-}
 # pick FILE LABEL...: the snapshot lines of these labels, in their order
 pick() {
         f_=$1
         shift
         grep -E "^($(echo "$@" | tr ' ' '|')) " "$f_" || true
 }
-# only_changed BEFORE AFTER N: partition N changed, and no stretch outside it did
-only_changed() {
-        grep -v "^p$3 " "$1" >"$WORK/snap.a" || true
-        grep -v "^p$3 " "$2" >"$WORK/snap.b" || true
-        cmp -s "$WORK/snap.a" "$WORK/snap.b" ||
-                fail "bytes outside partition $3 changed: $(diff "$WORK/snap.a" "$WORK/snap.b" | sed -n 's/^> \([^ ]* [^ ]*\).*/\1/p' | tr '\n' ' ')"
-        ok
-        ! cmp -s "$1" "$2" || fail "partition $3 did not change at all"
-        ok
-}
 
-quiet() {
-        [ ! -s "$WORK/stdout" ] && [ ! -s "$WORK/stderr" ] ||
-                fail "expected no output: $(head -c 300 "$WORK/stdout") $(head -c 300 "$WORK/stderr")"
-        ok
-}
 # sb IMG N FIELD: a superblock field as dumpe2fs -h prints it
 sb() {
         dumpe2fs -h "$1?offset=$(part_offset "$1" "$2")" 2>/dev/null | sed -n "s/^$3: *//p"

@@ -13,15 +13,6 @@ cache_part_tables
 
 B=$BALENA_IMG
 
-# sha256 of stdin (openssl is several times faster than sha256sum on big images)
-sha_in() {
-        if command -v openssl >/dev/null 2>&1; then
-                openssl dgst -sha256 -r | cut -c1-64
-        else
-                sha256sum | cut -c1-64
-        fi
-}
-imgsum() { sha_in <"$1"; }
 # img_times IMG: modification and change times (ns); any write moves them
 img_times() { stat -c '%y %z %s' "$1"; }
 
