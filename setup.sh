@@ -12,7 +12,7 @@ top=$(pwd)
 DEPS="gcc make autoconf automake pkg-config libfdisk-dev libblkid-dev libext2fs-dev comerr-dev
       libjansson-dev libpng-dev libnm-dev libnm0 libssl-dev libssl3 check mtools fdisk dosfstools
       e2fsprogs jq cryptsetup-bin zip groff-base binutils openssh-client zlib1g-dev openssl
-      patch util-linux"
+      patch util-linux bmap-tools"
 
 say() { printf '==> %s\n' "$*"; }
 

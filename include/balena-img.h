@@ -117,6 +117,10 @@ int bimg_output_begin(const char *input, const char *output, struct bimg_output 
                       const char **ret_temp, struct bimg_error *err);
 int bimg_output_finish(struct bimg_output *out, struct bimg_error *err);
 void bimg_output_abort(struct bimg_output *out);   /* NULL is fine */
+
+/* Write a block map of image (bmaptool format 2.0, SHA-256 per range of data
+ * blocks) to bmap_path, replacing it whole. */
+int bimg_write_bmap(const char *image, const char *bmap_path, struct bimg_error *err);
 void bimg_image_set_warn(struct bimg_image *img, bimg_warn_fn fn, void *data);
 
 const char *bimg_image_path(const struct bimg_image *img);

@@ -44,10 +44,11 @@ int cli_open_image(const char *path, bool writable, struct bimg_image **ret_img,
  * cli_end_change renames to output once the change succeeded. */
 int cli_begin_change(const char *path, const char *output, struct bimg_image **ret_img,
                      struct bimg_output **ret_out, struct bimg_error *err);
-/* Close img; with an output, finish it when status is 0, else remove it.
- * Returns status, or -1 if finishing failed. */
+/* Close img; with an output, finish it when status is 0, else remove it. With
+ * bmap_of (the result's path), then write bmap_of.bmap. Returns status, or -1
+ * if finishing failed. */
 int cli_end_change(struct bimg_image *img, struct bimg_output *out, int status,
-                   struct bimg_error *err);
+                   const char *bmap_of, struct bimg_error *err);
 
 /* Print one change of a transaction: "added     resin-boot:/x". */
 struct cli_changes {
@@ -71,6 +72,7 @@ void cli_print_help(const char *cmd);
 struct cli_target {
         struct bimg_image *img;
         struct bimg_output *out;        /* -o OUT, or NULL */
+        char *bmap_of;                  /* --bmap: the result's path, or NULL */
         const struct bimg_part *part;
         struct bimg_fs *fs;
         char path[4096];
@@ -78,8 +80,8 @@ struct cli_target {
 
 /* Open the image of a spec (read-only, or for writing: in place or, with output,
  * a copy), find PART and its filesystem. */
-int cli_open_target(const char *arg, bool writable, const char *output, struct cli_target *ret,
-                    struct bimg_error *err);
+int cli_open_target(const char *arg, bool writable, const char *output, bool bmap,
+                    struct cli_target *ret, struct bimg_error *err);
 /* Close it; a -o output is kept only when status is 0. Returns status or -1. */
 int cli_close_target(struct cli_target *t, int status, struct bimg_error *err);
 

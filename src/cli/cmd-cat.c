@@ -21,7 +21,7 @@ int cmd_cat(int argc, char **argv, struct bimg_error *err)
         }
         if (argc - optind != 1)
                 return cli_usage_error("cat", err, "expected one IMAGE:PART/PATH");
-        if (cli_open_target(argv[optind], false, NULL, &t, err) < 0)
+        if (cli_open_target(argv[optind], false, NULL, false, &t, err) < 0)
                 return -1;
         fflush(stdout);         /* the file goes straight to fd 1 */
         ret = bimg_fs_read_to_fd(t.fs, t.path, STDOUT_FILENO, err);

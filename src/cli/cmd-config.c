@@ -60,8 +60,8 @@ static int get(const char *image, const char *key, struct bimg_error *err)
         return r;
 }
 
-static int edit(const char *image, const char *output, char **items, size_t n, bool set,
-                struct bimg_error *err)
+static int edit(const char *image, const char *output, bool bmap, char **items, size_t n,
+                bool set, struct bimg_error *err)
 {
         struct cli_changes changes = { .out = stdout };
         struct bimg_configure_opts o;
@@ -77,7 +77,7 @@ static int edit(const char *image, const char *output, char **items, size_t n, b
         if (cli_begin_change(image, output, &img, &out, err) < 0)
                 return -1;
         r = bimg_configure(img, &o, false, cli_print_change, &changes, NULL, err);
-        return cli_end_change(img, out, r, err);
+        return cli_end_change(img, out, r, bmap ? (output ? output : image) : NULL, err);
 }
 
 static bool looks_like_json_file(const char *path)
@@ -148,15 +148,18 @@ int cmd_config(int argc, char **argv, struct bimg_error *err)
 {
         static const struct option options[] = {
                 { "output", required_argument, NULL, 'o' },
+                { "bmap", no_argument, NULL, 'b' },
                 CLI_COMMON_OPTIONS,
         };
         const char *sub, *image, *output = NULL;
+        bool bmap = false;
         int opt, i;
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
-                if (opt == 'o') {
-                        output = optarg;
+                if (opt == 'o' || opt == 'b') {
+                        output = opt == 'o' ? optarg : output;
+                        bmap = bmap || opt == 'b';
                         continue;
                 }
                 if (opt != CLI_OPT_HELP)
@@ -169,8 +172,9 @@ int cmd_config(int argc, char **argv, struct bimg_error *err)
                                        "validate");
         sub = argv[optind];
         i = optind + 1;
-        if (output && strcmp(sub, "set") != 0 && strcmp(sub, "unset") != 0)
-                return cli_usage_error("config", err, "-o goes with set and unset only");
+        if ((output || bmap) && strcmp(sub, "set") != 0 && strcmp(sub, "unset") != 0)
+                return cli_usage_error("config", err, "-o and --bmap go with set and unset "
+                                       "only");
         if (strcmp(sub, "show") == 0) {
                 if (cli_take_image("config", argc, argv, &i, 0, &image, err) < 0)
                         return -1;
@@ -189,7 +193,8 @@ int cmd_config(int argc, char **argv, struct bimg_error *err)
                 if (i >= argc)
                         return cli_usage_error("config", err, "%s needs at least one %s", sub,
                                                sub[0] == 's' ? "KEY=VALUE" : "KEY");
-                return edit(image, output, argv + i, (size_t)(argc - i), sub[0] == 's', err);
+                return edit(image, output, bmap, argv + i, (size_t)(argc - i), sub[0] == 's',
+                            err);
         }
         if (strcmp(sub, "validate") == 0) {
                 if (cli_take_image("config", argc, argv, &i, 0, &image, err) < 0)

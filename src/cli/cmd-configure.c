@@ -14,7 +14,7 @@ enum {
         OPT_CONN_RESPONSE, OPT_DEVICE_TYPE, OPT_SPLASH, OPT_WIFI_SSID, OPT_WIFI_KEY,
         OPT_WIFI_HIDDEN, OPT_STATIC_IP, OPT_GATEWAY, OPT_DNS, OPT_APN, OPT_APN_USER,
         OPT_APN_PASSWORD, OPT_SYSTEM_CONNECTION, OPT_PROXY, OPT_NO_PROXY, OPT_DRY_RUN,
-        OPT_OUTPUT = 'o',
+        OPT_BMAP, OPT_OUTPUT = 'o',
 };
 
 static const struct option options[] = {
@@ -54,6 +54,7 @@ static const struct option options[] = {
         { "no-proxy", required_argument, NULL, OPT_NO_PROXY },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
         { "output", required_argument, NULL, OPT_OUTPUT },
+        { "bmap", no_argument, NULL, OPT_BMAP },
         CLI_COMMON_OPTIONS,
 };
 
@@ -98,14 +99,14 @@ static const char **string_slot(struct bimg_configure_opts *o, int opt)
 }
 
 static int parse(int argc, char **argv, struct bimg_configure_opts *o, struct lists *l,
-                 bool *dry_run, const char **output, struct bimg_error *err)
+                 bool *dry_run, const char **output, bool *bmap, struct bimg_error *err)
 {
         const char **slot;
         int opt, settings = 0;
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
-                settings += opt >= OPT_CONFIG && opt != OPT_DRY_RUN;
+                settings += opt >= OPT_CONFIG && opt != OPT_DRY_RUN && opt != OPT_BMAP;
                 if ((slot = string_slot(o, opt))) {
                         *slot = optarg;
                         continue;
@@ -126,6 +127,7 @@ static int parse(int argc, char **argv, struct bimg_configure_opts *o, struct li
                 case OPT_WIFI_HIDDEN: o->wifi_hidden = true; break;
                 case OPT_DRY_RUN: *dry_run = true; break;
                 case OPT_OUTPUT: *output = optarg; break;
+                case OPT_BMAP: *bmap = true; break;
                 case CLI_OPT_HELP:
                         cli_print_help("configure");
                         return 1;
@@ -146,8 +148,8 @@ static int parse(int argc, char **argv, struct bimg_configure_opts *o, struct li
 }
 
 /* Print what changed, or would: the diff of config.json first on a dry run. */
-static int run(const char *image, const char *output, const struct bimg_configure_opts *o,
-               bool dry_run, struct bimg_error *err)
+static int run(const char *image, const char *output, bool bmap,
+               const struct bimg_configure_opts *o, bool dry_run, struct bimg_error *err)
 {
         struct cli_changes changes = { .dry_run = dry_run, .out = stdout };
         struct bimg_output *out = NULL;
@@ -164,7 +166,8 @@ static int run(const char *image, const char *output, const struct bimg_configur
         if (r == 0) {
                 r = bimg_configure(img, o, dry_run, cli_print_change, &changes,
                                    dry_run ? &diff : NULL, err);
-                r = cli_end_change(img, out, r, err);
+                r = cli_end_change(img, out, r,
+                                   bmap && !dry_run ? (output ? output : image) : NULL, err);
         }
         if (dry_run) {
                 fclose(changes.out);
@@ -182,7 +185,7 @@ int cmd_configure(int argc, char **argv, struct bimg_error *err)
         struct lists l = { 0 };
         const char *image;
         const char *output = NULL;
-        bool dry_run = false;
+        bool dry_run = false, bmap = false;
         int r = -1, i;
 
         bimg_configure_opts_init(&o);
@@ -195,7 +198,7 @@ int cmd_configure(int argc, char **argv, struct bimg_error *err)
                 bimg_fail(err, BIMG_E_FAILURE, "out of memory");
                 goto out;
         }
-        r = parse(argc, argv, &o, &l, &dry_run, &output, err);
+        r = parse(argc, argv, &o, &l, &dry_run, &output, &bmap, err);
         if (r != 0) {
                 r = r > 0 ? 0 : -1;
                 goto out;
@@ -205,7 +208,7 @@ int cmd_configure(int argc, char **argv, struct bimg_error *err)
         if (r == 0 && i != argc)
                 r = cli_usage_error("configure", err, "unexpected '%s'", argv[i]);
         if (r == 0)
-                r = run(image, output, &o, dry_run, err);
+                r = run(image, output, bmap, &o, dry_run, err);
 out:
         free(l.sets);
         free(l.unsets);

@@ -224,11 +224,13 @@ int cmd_cp(int argc, char **argv, struct bimg_error *err)
         static const struct option options[] = {
                 { "recursive", no_argument, NULL, 'r' },
                 { "output", required_argument, NULL, 'o' },
+                { "bmap", no_argument, NULL, 'b' },
                 CLI_COMMON_OPTIONS,
         };
         struct cli_target t;
         char dest[PATH_MAX];
         const char *output = NULL;
+        bool bmap = false;
         bool recursive = false, in;
         const char *src, *dst;
         int opt, ret = -1;
@@ -242,6 +244,9 @@ int cmd_cp(int argc, char **argv, struct bimg_error *err)
                         break;
                 case 'o':
                         output = optarg;
+                        break;
+                case 'b':
+                        bmap = true;
                         break;
                 case CLI_OPT_HELP:
                         cli_print_help("cp");
@@ -259,10 +264,10 @@ int cmd_cp(int argc, char **argv, struct bimg_error *err)
                                        "IMAGE:PART/PATH (copy through a host file to go from one "
                                        "image to another)");
         in = is_spec(dst);
-        if (output && !in)
-                return cli_usage_error("cp", err, "-o names the changed image; it only goes "
-                                       "with a copy into an image");
-        if (cli_open_target(in ? dst : src, in, output, &t, err) < 0)
+        if ((output || bmap) && !in)
+                return cli_usage_error("cp", err, "-o and --bmap go with a copy into an "
+                                       "image");
+        if (cli_open_target(in ? dst : src, in, output, bmap, &t, err) < 0)
                 return -1;
         if (in) {
                 if (resolve_dest_in(t.fs, src, t.path, dest, sizeof(dest), err) == 0)

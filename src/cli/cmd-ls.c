@@ -125,7 +125,7 @@ int cmd_ls(int argc, char **argv, struct bimg_error *err)
         }
         if (argc - optind != 1)
                 return cli_usage_error("ls", err, "expected one IMAGE:PART[/PATH]");
-        if (cli_open_target(argv[optind], false, NULL, &t, err) < 0)
+        if (cli_open_target(argv[optind], false, NULL, false, &t, err) < 0)
                 return -1;
         if (bimg_fs_stat(t.fs, t.path, &st, err) < 0)
                 goto out;

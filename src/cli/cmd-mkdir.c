@@ -31,11 +31,13 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
         static const struct option options[] = {
                 { "parents", no_argument, NULL, 'p' },
                 { "output", required_argument, NULL, 'o' },
+                { "bmap", no_argument, NULL, 'b' },
                 CLI_COMMON_OPTIONS,
         };
         struct bimg_txn *txn = NULL;
         struct cli_target t;
         const char *output = NULL;
+        bool bmap = false;
         bool parents = false;
         int opt, ret;
 
@@ -48,6 +50,9 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
                 case 'o':
                         output = optarg;
                         break;
+                case 'b':
+                        bmap = true;
+                        break;
                 case CLI_OPT_HELP:
                         cli_print_help("mkdir");
                         return 0;
@@ -57,7 +62,7 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
         }
         if (argc - optind != 1)
                 return cli_usage_error("mkdir", err, "expected one IMAGE:PART/PATH");
-        if (cli_open_target(argv[optind], true, output, &t, err) < 0)
+        if (cli_open_target(argv[optind], true, output, bmap, &t, err) < 0)
                 return -1;
         ret = parents ? 0 : check_plain_mkdir(&t, err);
         if (ret == 0)

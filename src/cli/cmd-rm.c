@@ -10,11 +10,13 @@ int cmd_rm(int argc, char **argv, struct bimg_error *err)
         static const struct option options[] = {
                 { "recursive", no_argument, NULL, 'r' },
                 { "output", required_argument, NULL, 'o' },
+                { "bmap", no_argument, NULL, 'b' },
                 CLI_COMMON_OPTIONS,
         };
         struct bimg_txn *txn = NULL;
         struct cli_target t;
         const char *output = NULL;
+        bool bmap = false;
         bool recursive = false;
         int opt, ret;
 
@@ -28,6 +30,9 @@ int cmd_rm(int argc, char **argv, struct bimg_error *err)
                 case 'o':
                         output = optarg;
                         break;
+                case 'b':
+                        bmap = true;
+                        break;
                 case CLI_OPT_HELP:
                         cli_print_help("rm");
                         return 0;
@@ -37,7 +42,7 @@ int cmd_rm(int argc, char **argv, struct bimg_error *err)
         }
         if (argc - optind != 1)
                 return cli_usage_error("rm", err, "expected one IMAGE:PART/PATH");
-        if (cli_open_target(argv[optind], true, output, &t, err) < 0)
+        if (cli_open_target(argv[optind], true, output, bmap, &t, err) < 0)
                 return -1;
         ret = bimg_txn_begin(t.img, &txn, err);
         if (ret == 0 && (ret = bimg_txn_remove(txn, t.part, t.path, recursive, err)) == 0)

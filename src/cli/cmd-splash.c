@@ -11,11 +11,13 @@ int cmd_splash(int argc, char **argv, struct bimg_error *err)
                 { "extract", required_argument, NULL, 'x' },
                 { "dry-run", no_argument, NULL, 'n' },
                 { "output", required_argument, NULL, 'o' },
+                { "bmap", no_argument, NULL, 'b' },
                 CLI_COMMON_OPTIONS,
         };
         struct cli_changes changes = { .out = stdout };
         const char *image, *extract = NULL, *output = NULL;
         struct bimg_output *out = NULL;
+        bool bmap = false;
         struct bimg_image *img;
         int opt, i, r;
 
@@ -31,6 +33,9 @@ int cmd_splash(int argc, char **argv, struct bimg_error *err)
                 case 'o':
                         output = optarg;
                         break;
+                case 'b':
+                        bmap = true;
+                        break;
                 case CLI_OPT_HELP:
                         cli_print_help("splash");
                         return 0;
@@ -44,9 +49,9 @@ int cmd_splash(int argc, char **argv, struct bimg_error *err)
         if (argc - i != (extract ? 0 : 1))
                 return cli_usage_error("splash", err, extract ? "--extract takes no LOGO.png"
                                                               : "expected one LOGO.png");
-        if (output && (extract || changes.dry_run))
-                return cli_usage_error("splash", err, "-o goes with a change, not with "
-                                       "--extract or --dry-run");
+        if ((output || bmap) && (extract || changes.dry_run))
+                return cli_usage_error("splash", err, "-o and --bmap go with a change, not "
+                                       "with --extract or --dry-run");
         if (extract || changes.dry_run) {
                 if (cli_open_image(image, false, &img, err) < 0)
                         return -1;
@@ -56,5 +61,5 @@ int cmd_splash(int argc, char **argv, struct bimg_error *err)
         r = extract ? bimg_get_splash(img, extract, err)
                     : bimg_set_splash(img, argv[i], changes.dry_run, cli_print_change, &changes,
                                       err);
-        return cli_end_change(img, out, r, err);
+        return cli_end_change(img, out, r, bmap ? (output ? output : image) : NULL, err);
 }

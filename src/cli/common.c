@@ -86,16 +86,22 @@ int cli_begin_change(const char *path, const char *output, struct bimg_image **r
 }
 
 int cli_end_change(struct bimg_image *img, struct bimg_output *out, int status,
-                   struct bimg_error *err)
+                   const char *bmap_of, struct bimg_error *err)
 {
+        char *bmap;
+
         bimg_image_close(img);          /* drops the lock before the rename */
-        if (!out)
-                return status;
-        if (status != 0) {
+        if (out && status != 0)
                 bimg_output_abort(out);
+        else if (out)
+                status = bimg_output_finish(out, err);
+        if (status != 0 || !bmap_of)
                 return status;
-        }
-        return bimg_output_finish(out, err);
+        if (asprintf(&bmap, "%s.bmap", bmap_of) < 0)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        status = bimg_write_bmap(bmap_of, bmap, err);
+        free(bmap);
+        return status;
 }
 
 void cli_print_change(enum bimg_change_kind kind, const struct bimg_part *part, const char *path,
@@ -125,8 +131,8 @@ void cli_print_change(enum bimg_change_kind kind, const struct bimg_part *part, 
         fprintf(out->out, "\n");
 }
 
-int cli_open_target(const char *arg, bool writable, const char *output, struct cli_target *ret,
-                    struct bimg_error *err)
+int cli_open_target(const char *arg, bool writable, const char *output, bool bmap,
+                    struct cli_target *ret, struct bimg_error *err)
 {
         struct bimg_pathspec *spec = calloc(1, sizeof(*spec));
         const char *env = getenv("BALENA_IMG");
@@ -161,6 +167,10 @@ int cli_open_target(const char *arg, bool writable, const char *output, struct c
             bimg_image_fs(t.img, t.part, &t.fs, err) < 0)
                 goto fail;
         snprintf(t.path, sizeof(t.path), "%s", spec->path);
+        if (bmap && !(t.bmap_of = strdup(output ? output : spec->image))) {
+                bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                goto fail;
+        }
         free(spec);
         free(joined);
         *ret = t;
@@ -168,15 +178,17 @@ int cli_open_target(const char *arg, bool writable, const char *output, struct c
 fail:
         free(spec);
         free(joined);
-        cli_end_change(t.img, t.out, -1, err);
+        cli_end_change(t.img, t.out, -1, NULL, err);
         return -1;
 }
 
 int cli_close_target(struct cli_target *t, int status, struct bimg_error *err)
 {
-        status = cli_end_change(t->img, t->out, status, err);
+        status = cli_end_change(t->img, t->out, status, t->bmap_of, err);
+        free(t->bmap_of);
         t->img = NULL;
         t->out = NULL;
+        t->bmap_of = NULL;
         return status;
 }
 

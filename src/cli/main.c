@@ -34,19 +34,22 @@ const struct command commands[] = {
           "an existing folder the copy goes inside it under the source's name.\n\n"
           "Options:\n"
           "  -r, --recursive  copy folders with everything in them\n"
-          "  -o, --output OUT copying into an image: write the result to OUT\n" PATH_HELP,
+          "  -o, --output OUT copying into an image: write the result to OUT\n"
+          "  --bmap           also write OUT.bmap (or IMAGE.bmap) for bmaptool\n" PATH_HELP,
           cmd_cp },
         { "rm", "rm [-r] IMAGE:PART/PATH",
           "remove a file (or, with -r, a folder) from a partition",
           "Options:\n"
           "  -r, --recursive  remove a folder with everything in it\n"
-          "  -o, --output OUT write the result to OUT; IMAGE is only read\n" PATH_HELP,
+          "  -o, --output OUT write the result to OUT; IMAGE is only read\n"
+          "  --bmap           also write OUT.bmap (or IMAGE.bmap) for bmaptool\n" PATH_HELP,
           cmd_rm },
         { "mkdir", "mkdir [-p] IMAGE:PART/PATH",
           "create a folder in a partition",
           "Options:\n"
           "  -p, --parents    create missing parent folders; no error if it exists\n"
-          "  -o, --output OUT write the result to OUT; IMAGE is only read\n" PATH_HELP,
+          "  -o, --output OUT write the result to OUT; IMAGE is only read\n"
+          "  --bmap           also write OUT.bmap (or IMAGE.bmap) for bmaptool\n" PATH_HELP,
           cmd_mkdir },
         { "configure", "configure [IMAGE] [OPTIONS]",
           "put settings, SSH keys, udev rules, network profiles, proxy and splash into an image",
@@ -92,7 +95,8 @@ const struct command commands[] = {
           "  --dry-run                print the config.json diff and the files that would\n"
           "                           change; write nothing\n"
           "  -o, --output OUT         write the result to OUT (a sparse copy, renamed into\n"
-          "                           place when complete); IMAGE is only read\n",
+          "                           place when complete); IMAGE is only read\n"
+          "  --bmap                   also write OUT.bmap (or IMAGE.bmap) for bmaptool\n",
           cmd_configure },
         { "config", "config show|get|set|unset|validate [IMAGE] ...",
           "read or edit single keys of config.json, or validate one",
@@ -101,6 +105,7 @@ const struct command commands[] = {
           "  config set [IMAGE] KEY=VALUE...     set keys, typed by the schema\n"
           "  config unset [IMAGE] KEY...         remove keys\n"
           "  -o, --output OUT                    (set, unset) write the result to OUT\n"
+          "  --bmap                              (set, unset) also write OUT.bmap\n"
           "  config validate IMAGE|FILE.json     check against the balenaOS schema\n"
           "IMAGE defaults to $BALENA_IMG.\n",
           cmd_config },
@@ -113,6 +118,7 @@ const struct command commands[] = {
           "  --extract OUT.png        save the current logo instead\n"
           "  --dry-run                say what would change; write nothing\n"
           "  -o, --output OUT         write the result to OUT; IMAGE is only read\n"
+          "  --bmap                   also write OUT.bmap (or IMAGE.bmap) for bmaptool\n"
           "IMAGE defaults to $BALENA_IMG.\n",
           cmd_splash },
         { "device-types", "device-types [--json]",

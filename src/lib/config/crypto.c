@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,12 @@ static typeof(X509_free) *sym_X509_free;
 static typeof(ERR_get_error) *sym_ERR_get_error;
 static typeof(ERR_reason_error_string) *sym_ERR_reason_error_string;
 static typeof(ERR_clear_error) *sym_ERR_clear_error;
+static typeof(EVP_MD_CTX_new) *sym_EVP_MD_CTX_new;
+static typeof(EVP_MD_CTX_free) *sym_EVP_MD_CTX_free;
+static typeof(EVP_sha256) *sym_EVP_sha256;
+static typeof(EVP_DigestInit_ex) *sym_EVP_DigestInit_ex;
+static typeof(EVP_DigestUpdate) *sym_EVP_DigestUpdate;
+static typeof(EVP_DigestFinal_ex) *sym_EVP_DigestFinal_ex;
 
 static const struct dl_sym crypto_syms[] = {
         DL_SYM(EVP_EncodeBlock),
@@ -39,12 +46,18 @@ static const struct dl_sym crypto_syms[] = {
         DL_SYM(ERR_get_error),
         DL_SYM(ERR_reason_error_string),
         DL_SYM(ERR_clear_error),
+        DL_SYM(EVP_MD_CTX_new),
+        DL_SYM(EVP_MD_CTX_free),
+        DL_SYM(EVP_sha256),
+        DL_SYM(EVP_DigestInit_ex),
+        DL_SYM(EVP_DigestUpdate),
+        DL_SYM(EVP_DigestFinal_ex),
 };
 
 static struct dl_lib libcrypto = {
         .soname = "libcrypto.so.3",
         .package = "libssl3",
-        .purpose = "SSH key and certificate checks",
+        .purpose = "SSH keys, certificates and checksums",
 };
 
 static int load(struct bimg_error *err)
@@ -362,4 +375,56 @@ int crypto_check_certificates(const char *pem, size_t len, size_t *ret_count,
                                  "-----BEGIN CERTIFICATE----- blocks");
         *ret_count = count;
         return 0;
+}
+
+struct crypto_sha256 {
+        EVP_MD_CTX *ctx;
+};
+
+int crypto_sha256_begin(struct crypto_sha256 **ret, struct bimg_error *err)
+{
+        struct crypto_sha256 *h;
+
+        if (load(err) < 0)
+                return -1;
+        h = calloc(1, sizeof(*h));
+        if (!h || !(h->ctx = sym_EVP_MD_CTX_new()) ||
+            sym_EVP_DigestInit_ex(h->ctx, sym_EVP_sha256(), NULL) != 1) {
+                crypto_sha256_free(h);
+                return bimg_fail(err, BIMG_E_FAILURE, "cannot start a SHA-256 digest");
+        }
+        *ret = h;
+        return 0;
+}
+
+int crypto_sha256_update(struct crypto_sha256 *h, const void *data, size_t len,
+                         struct bimg_error *err)
+{
+        if (sym_EVP_DigestUpdate(h->ctx, data, len) != 1)
+                return bimg_fail(err, BIMG_E_FAILURE, "SHA-256 digest failed");
+        return 0;
+}
+
+int crypto_sha256_hex(struct crypto_sha256 *h, char hex[65], struct bimg_error *err)
+{
+        unsigned char md[32];
+        unsigned int len = 0;
+
+        if (sym_EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != sizeof(md))
+                return bimg_fail(err, BIMG_E_FAILURE, "SHA-256 digest failed");
+        for (size_t i = 0; i < sizeof(md); i++)
+                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        /* ready for the next digest */
+        if (sym_EVP_DigestInit_ex(h->ctx, sym_EVP_sha256(), NULL) != 1)
+                return bimg_fail(err, BIMG_E_FAILURE, "cannot start a SHA-256 digest");
+        return 0;
+}
+
+void crypto_sha256_free(struct crypto_sha256 *h)
+{
+        if (!h)
+                return;
+        if (h->ctx)
+                sym_EVP_MD_CTX_free(h->ctx);
+        free(h);
 }

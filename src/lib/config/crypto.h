@@ -28,4 +28,13 @@ int crypto_base64_decode(const char *text, size_t len, unsigned char **ret, size
 int crypto_check_certificates(const char *pem, size_t len, size_t *ret_count,
                               struct bimg_error *err);
 
+/* SHA-256: begin, update any number of times, hex (64 digits and a NUL; the
+ * digest then starts again, empty), free. */
+struct crypto_sha256;
+int crypto_sha256_begin(struct crypto_sha256 **ret, struct bimg_error *err);
+int crypto_sha256_update(struct crypto_sha256 *h, const void *data, size_t len,
+                         struct bimg_error *err);
+int crypto_sha256_hex(struct crypto_sha256 *h, char hex[65], struct bimg_error *err);
+void crypto_sha256_free(struct crypto_sha256 *h);
+
 #endif
