@@ -10,9 +10,9 @@ top=$(pwd)
 
 # Build and runtime dependencies, then what the tests and fixtures use.
 DEPS="gcc make autoconf automake pkg-config libfdisk-dev libblkid-dev libext2fs-dev comerr-dev
-      libjansson-dev libpng-dev libnm-dev libnm0 libssl-dev libssl3 check mtools fdisk dosfstools
+      libjansson-dev libpng-dev libnm-dev libnm0 libssl-dev libssl3 libarchive-dev libarchive13 check mtools fdisk dosfstools
       e2fsprogs jq cryptsetup-bin zip groff-base binutils openssh-client zlib1g-dev openssl
-      patch util-linux bmap-tools"
+      patch util-linux bmap-tools xz-utils zstd unzip gzip"
 
 say() { printf '==> %s\n' "$*"; }
 

@@ -109,14 +109,16 @@ void bimg_image_close(struct bimg_image *img);
 /* ---- output images (-o OUT) --------------------------------------------- */
 
 /* Copy input, sparse, to a temporary file beside output (*ret_temp, borrowed),
- * for the command to open and change; finish syncs it and renames it to output,
- * abort removes it. Output may not be the input itself. Only raw images are
- * written for now: a compressed name (.gz, .xz, .zst, .zip) is refused. */
+ * for the command to open and change; finish syncs it and renames it to output
+ * (compressing it first when output ends in .gz, .xz, .zst or .zip), abort
+ * removes it. Output may not be the input itself. */
 struct bimg_output;
 int bimg_output_begin(const char *input, const char *output, struct bimg_output **ret_out,
                       const char **ret_temp, struct bimg_error *err);
 int bimg_output_finish(struct bimg_output *out, struct bimg_error *err);
 void bimg_output_abort(struct bimg_output *out);   /* NULL is fine */
+/* The raw image behind an output, before finish (a block map describes it). */
+const char *bimg_output_raw_path(const struct bimg_output *out);
 
 /* Write a block map of image (bmaptool format 2.0, SHA-256 per range of data
  * blocks) to bmap_path, replacing it whole. */

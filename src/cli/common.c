@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,18 +89,25 @@ int cli_begin_change(const char *path, const char *output, struct bimg_image **r
 int cli_end_change(struct bimg_image *img, struct bimg_output *out, int status,
                    const char *bmap_of, struct bimg_error *err)
 {
-        char *bmap;
+        char *bmap = NULL;
 
         bimg_image_close(img);          /* drops the lock before the rename */
+        /* the map describes the raw image, also when OUT is compressed */
+        if (status == 0 && bmap_of) {
+                if (asprintf(&bmap, "%s.bmap", bmap_of) < 0) {
+                        bmap = NULL;
+                        status = bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                } else {
+                        status = bimg_write_bmap(out ? bimg_output_raw_path(out) : bmap_of,
+                                                 bmap, err);
+                }
+        }
         if (out && status != 0)
                 bimg_output_abort(out);
         else if (out)
                 status = bimg_output_finish(out, err);
-        if (status != 0 || !bmap_of)
-                return status;
-        if (asprintf(&bmap, "%s.bmap", bmap_of) < 0)
-                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-        status = bimg_write_bmap(bmap_of, bmap, err);
+        if (status != 0 && bmap)
+                unlink(bmap);   /* no map of an output that is not there */
         free(bmap);
         return status;
 }

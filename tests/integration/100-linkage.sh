@@ -31,8 +31,11 @@ for cmd in "info" "info --json" "ls $img:boot/" "cat $img:boot/config.json"; do
                 ok
         done
 done
-# and a Wi-Fi profile does load libnm, on demand
+# and a Wi-Fi profile does load libnm, on demand; a compressed output libarchive
 libs=$(loaded "$BALENA_IMG" configure "$img" --wifi-ssid net --wifi-key 12345678 --dry-run)
 echo "$libs" | grep -q '^libnm\.so' || fail "configure --wifi-ssid did not load libnm: $libs"
+ok
+libs=$(loaded "$BALENA_IMG" configure "$img" --hostname z -o "$WORK/z.img.zst")
+echo "$libs" | grep -q '^libarchive\.so' || fail "-o .img.zst did not load libarchive: $libs"
 ok
 done_testing

@@ -33,6 +33,17 @@ int probe_parts(struct bimg_image *img, struct bimg_error *err);
  * the format's name and what to do instead; NULL otherwise. */
 const char *sniff_format(const unsigned char *head, size_t len, const char **ret_hint);
 
+/* compress.c: output compression by the name's ending (libarchive, on demand). */
+enum bimg_compression {
+        BIMG_COMPRESS_NONE, BIMG_COMPRESS_GZIP, BIMG_COMPRESS_XZ, BIMG_COMPRESS_ZSTD,
+        BIMG_COMPRESS_ZIP,
+};
+enum bimg_compression compress_kind(const char *name);
+/* Compress the raw image into out_path; final_name names it in messages and
+ * gives a zip member its name. */
+int compress_image(const char *raw, const char *out_path, const char *final_name,
+                   enum bimg_compression kind, struct bimg_error *err);
+
 /* Pass a warning to the caller's callback, if any. */
 void image_warn(const struct bimg_image *img, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

@@ -20,7 +20,8 @@
 
 struct bimg_output {
         char *final;            /* OUT */
-        char *temp;             /* OUT.balena-img-XXXXXX, beside it */
+        char *temp;             /* OUT.balena-img-XXXXXX, beside it: the raw image */
+        enum bimg_compression kind;     /* by OUT's ending */
 };
 
 /* Copy [offset, offset+len) with copy_file_range (reflinks where it can). */
@@ -65,20 +66,6 @@ static int copy_sparse(int in, int out, uint64_t size)
         return 0;
 }
 
-static bool compressed_name(const char *name)
-{
-        static const char *const endings[] = { ".gz", ".xz", ".zst", ".zip", ".bz2", ".7z" };
-        size_t len = strlen(name);
-
-        for (size_t i = 0; i < sizeof(endings) / sizeof(endings[0]); i++) {
-                size_t n = strlen(endings[i]);
-
-                if (len > n && strcmp(name + len - n, endings[i]) == 0)
-                        return true;
-        }
-        return false;
-}
-
 int bimg_output_begin(const char *input, const char *output, struct bimg_output **ret_out,
                       const char **ret_temp, struct bimg_error *err)
 {
@@ -86,9 +73,6 @@ int bimg_output_begin(const char *input, const char *output, struct bimg_output 
         struct stat in_st, out_st;
         int in = -1, out = -1, r;
 
-        if (compressed_name(output))
-                return bimg_fail(err, BIMG_E_UNSUPPORTED, "-o '%s': compressed outputs are not "
-                                 "supported yet; write a raw .img and compress it", output);
         in = open(input, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (in < 0)
                 return bimg_fail_errno(err, errno == ENOENT ? BIMG_E_NOT_FOUND : BIMG_E_IO,
@@ -104,6 +88,8 @@ int bimg_output_begin(const char *input, const char *output, struct bimg_output 
                                  "leave -o out to change it in place", output);
         }
         o = calloc(1, sizeof(*o));
+        if (o)
+                o->kind = compress_kind(output);
         if (!o || !(o->final = strdup(output)) ||
             asprintf(&o->temp, "%s.balena-img-XXXXXX", output) < 0) {
                 if (o)
@@ -140,17 +126,56 @@ fail:
         return -1;
 }
 
-int bimg_output_finish(struct bimg_output *o, struct bimg_error *err)
+const char *bimg_output_raw_path(const struct bimg_output *o)
 {
-        int fd = open(o->temp, O_RDONLY | O_CLOEXEC), r = 0;
+        return o->temp;
+}
+
+/* fsync path, then give it its final name. */
+static int sync_rename(const char *path, const char *final, struct bimg_error *err)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
 
         /* the data reaches the disk before the name does */
         if (fd < 0 || fsync(fd) < 0)
-                r = bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", o->final);
+                r = bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", final);
         if (fd >= 0)
                 close(fd);
-        if (r == 0 && rename(o->temp, o->final) < 0)
-                r = bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", o->final);
+        if (r == 0 && rename(path, final) < 0)
+                r = bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", final);
+        return r;
+}
+
+/* A compressed OUT is written under a second temporary name, then renamed. */
+static int finish_compressed(struct bimg_output *o, struct bimg_error *err)
+{
+        char *packed = NULL;
+        int fd, r;
+
+        if (asprintf(&packed, "%s.balena-img-XXXXXX", o->final) < 0)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        fd = mkostemp(packed, O_CLOEXEC);
+        if (fd < 0) {
+                free(packed);
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create '%s'", o->final);
+        }
+        close(fd);
+        r = compress_image(o->temp, packed, o->final, o->kind, err);
+        if (r == 0)
+                r = sync_rename(packed, o->final, err);
+        if (r < 0)
+                unlink(packed);
+        free(packed);
+        if (r == 0)
+                unlink(o->temp);
+        return r;
+}
+
+int bimg_output_finish(struct bimg_output *o, struct bimg_error *err)
+{
+        int r = o->kind == BIMG_COMPRESS_NONE ? sync_rename(o->temp, o->final, err)
+                                              : finish_compressed(o, err);
+
         if (r < 0) {
                 bimg_output_abort(o);
                 return -1;
