@@ -37,6 +37,28 @@ for out in out.img.gz out.img.xz out.img.zst out.zip; do
         rm -f "$WORK/raw.img"
 done
 expect_eq "$(unzip -Z1 "$WORK/out.zip")" "out.img" "the zip's one member"
+
+# compressed inputs: read directly (unpacked to a private temporary file)
+for packed in out.img.gz out.img.xz out.img.zst out.zip; do
+        p=$WORK/$packed
+        before_p=$(checksum "$p")
+        expect_exit 0 "$BALENA_IMG" config get "$p" hostname
+        expect_eq "$(cat "$WORK/stdout")" "packed" "$packed: config get"
+        expect_exit 0 "$BALENA_IMG" info --json "$p"
+        expect_eq "$(jq -r .image.size "$WORK/stdout")" "$size" "$packed: unpacked size"
+        expect_exit 0 "$BALENA_IMG" cat "$p:boot/config.json"
+        expect_eq "$(jq -r .hostname "$WORK/stdout")" "packed" "$packed: cat"
+        # a change in place is refused, saying -o; with -o it is written raw
+        expect_exit 2 "$BALENA_IMG" configure "$p" --hostname again
+        expect_one_line_error
+        expect_stderr "is compressed; give -o"
+        expect_exit 0 "$BALENA_IMG" configure "$p" -o "$WORK/again.img" --hostname again
+        expect_eq "$(m mtype "$WORK/again.img" 1 ::/config.json | jq -r .hostname)" "again" \
+                "$packed: -o from a compressed input"
+        expect_eq "$(stat -c %s "$WORK/again.img")" "$size" "$packed: -o output size"
+        rm -f "$WORK/again.img"
+        expect_eq "$(checksum "$p")" "$before_p" "$packed after reads and a refused change"
+done
 expect_eq "$(checksum "$img")" "$before" "input after compressed outputs"
 # a failure leaves no compressed OUT and no temporary file
 expect_exit 6 "$BALENA_IMG" configure "$img" -o "$WORK/bad.img.xz" --hostname 'bad host'

@@ -7,6 +7,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,16 @@ static typeof(archive_entry_set_pathname) *sym_archive_entry_set_pathname;
 static typeof(archive_entry_set_size) *sym_archive_entry_set_size;
 static typeof(archive_entry_set_filetype) *sym_archive_entry_set_filetype;
 static typeof(archive_entry_set_perm) *sym_archive_entry_set_perm;
+static typeof(archive_read_new) *sym_archive_read_new;
+static typeof(archive_read_free) *sym_archive_read_free;
+static typeof(archive_read_support_filter_all) *sym_archive_read_support_filter_all;
+static typeof(archive_read_support_format_raw) *sym_archive_read_support_format_raw;
+static typeof(archive_read_support_format_zip) *sym_archive_read_support_format_zip;
+static typeof(archive_read_open_fd) *sym_archive_read_open_fd;
+static typeof(archive_read_next_header) *sym_archive_read_next_header;
+static typeof(archive_read_data) *sym_archive_read_data;
+static typeof(archive_entry_pathname) *sym_archive_entry_pathname;
+static typeof(archive_format) *sym_archive_format;
 
 static const struct dl_sym archive_syms[] = {
         DL_SYM(archive_write_new),
@@ -55,6 +66,16 @@ static const struct dl_sym archive_syms[] = {
         DL_SYM(archive_entry_set_size),
         DL_SYM(archive_entry_set_filetype),
         DL_SYM(archive_entry_set_perm),
+        DL_SYM(archive_read_new),
+        DL_SYM(archive_read_free),
+        DL_SYM(archive_read_support_filter_all),
+        DL_SYM(archive_read_support_format_raw),
+        DL_SYM(archive_read_support_format_zip),
+        DL_SYM(archive_read_open_fd),
+        DL_SYM(archive_read_next_header),
+        DL_SYM(archive_read_data),
+        DL_SYM(archive_entry_pathname),
+        DL_SYM(archive_format),
 };
 
 static struct dl_lib libarchive = {
@@ -62,6 +83,8 @@ static struct dl_lib libarchive = {
         .package = "libarchive13",
         .purpose = "compressed images",
 };
+
+static int load(struct bimg_error *err);
 
 static bool ends_with(const char *s, const char *end)
 {
@@ -122,8 +145,7 @@ int compress_image(const char *raw, const char *out_path, const char *final_name
         struct stat st;
         int fd, ret = -1;
 
-        if (dl_load(&libarchive, archive_syms, sizeof(archive_syms) / sizeof(archive_syms[0]),
-                    err) < 0)
+        if (load(err) < 0)
                 return -1;
         fd = open(raw, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) < 0) {
@@ -174,5 +196,109 @@ out:
                 sym_archive_write_free(a);
         free(buf);
         close(fd);
+        return ret;
+}
+
+static int load(struct bimg_error *err)
+{
+        return dl_load(&libarchive, archive_syms, sizeof(archive_syms) / sizeof(archive_syms[0]),
+                       err);
+}
+
+static bool all_zero(const char *buf, size_t len)
+{
+        return len == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, len - 1) == 0);
+}
+
+/* Write len bytes at *pos, leaving blocks of zeros as holes. */
+static int write_sparse(int fd, const char *buf, size_t len, uint64_t *pos)
+{
+        for (size_t off = 0; off < len;) {
+                size_t n = len - off > 4096 ? 4096 : len - off;
+
+                if (!all_zero(buf + off, n)) {
+                        size_t done = 0;
+
+                        while (done < n) {
+                                ssize_t w = pwrite(fd, buf + off + done, n - done,
+                                                   (off_t)(*pos + done));
+
+                                if (w < 0 && errno == EINTR)
+                                        continue;
+                                if (w <= 0)
+                                        return -1;
+                                done += (size_t)w;
+                        }
+                }
+                off += n;
+                *pos += n;
+        }
+        return 0;
+}
+
+int uncompress_image(int in, const char *path, int out_fd, struct bimg_error *err)
+{
+        struct archive_entry *entry;
+        struct archive *a = NULL;
+        char *buf = NULL;
+        uint64_t pos = 0;
+        bool found = false;
+        int ret = -1;
+
+        if (load(err) < 0)
+                return -1;
+        if (lseek(in, 0, SEEK_SET) < 0)
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", path);
+        buf = malloc(1 << 20);
+        a = sym_archive_read_new();
+        if (!buf || !a) {
+                bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                goto out;
+        }
+        sym_archive_read_support_filter_all(a);
+        sym_archive_read_support_format_zip(a);
+        sym_archive_read_support_format_raw(a);
+        if (sym_archive_read_open_fd(a, in, 1 << 20) != ARCHIVE_OK)
+                goto archive_error;
+        /* a compressed stream is the image itself (its "name" is whatever the gzip
+         * header says); a zip holds it as its first member ending in .img */
+        while (sym_archive_read_next_header(a, &entry) == ARCHIVE_OK) {
+                const char *name = sym_archive_entry_pathname(entry);
+
+                if ((sym_archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_RAW &&
+                    !(name && ends_with(name, ".img")))
+                        continue;
+                found = true;
+                break;
+        }
+        if (!found) {
+                bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' holds no .img to open", path);
+                goto out;
+        }
+        for (;;) {
+                la_ssize_t n = sym_archive_read_data(a, buf, 1 << 20);
+
+                if (n < 0)
+                        goto archive_error;
+                if (n == 0)
+                        break;
+                if (write_sparse(out_fd, buf, (size_t)n, &pos) < 0) {
+                        bimg_fail_errno(err, BIMG_E_IO, errno, "cannot unpack '%s'", path);
+                        goto out;
+                }
+        }
+        if (ftruncate(out_fd, (off_t)pos) < 0) {
+                bimg_fail_errno(err, BIMG_E_IO, errno, "cannot unpack '%s'", path);
+                goto out;
+        }
+        ret = 0;
+        goto out;
+archive_error:
+        bimg_fail(err, BIMG_E_NOT_FOUND, "cannot unpack '%s': %s", path,
+                  sym_archive_error_string(a) ? sym_archive_error_string(a) : "libarchive failed");
+out:
+        if (a)
+                sym_archive_read_free(a);
+        free(buf);
         return ret;
 }

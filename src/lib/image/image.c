@@ -94,6 +94,33 @@ static int check_protective_only(struct bimg_image *img, struct bimg_error *err)
         return 0;
 }
 
+/* A compressed image is read from an unpacked copy: a temporary file, unlinked at
+ * once, so it goes away with the handle whatever happens. Changes need -o. */
+static int unpack(struct bimg_image *img, struct bimg_error *err)
+{
+        const char *tmp = getenv("TMPDIR");
+        struct stat st;
+        int fd;
+
+        if (img->writable)
+                return bimg_fail(err, BIMG_E_USAGE, "'%s' is compressed; give -o OUT.img to "
+                                 "write the changed image (the input is never changed)",
+                                 img->path);
+        fd = open(tmp && tmp[0] == '/' ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot unpack '%s'", img->path);
+        if (uncompress_image(img->fd, img->path, fd, err) < 0 || fstat(fd, &st) < 0) {
+                if (err->status == BIMG_OK)
+                        bimg_fail_errno(err, BIMG_E_IO, errno, "cannot unpack '%s'", img->path);
+                close(fd);
+                return -1;
+        }
+        close(img->fd);                 /* the compressed file: read, and unlocked */
+        img->fd = fd;
+        img->size = (uint64_t)st.st_size;
+        return 0;
+}
+
 static int open_locked(const char *path, const char *name, bool writable, int *ret_fd,
                        uint64_t *ret_size, struct bimg_error *err)
 {
@@ -163,6 +190,8 @@ int bimg_image_open_as(const char *path, const char *name, unsigned flags,
         img->fd = fd;                                   /* img owns fd from here */
         img->writable = writable;
         img->size = size;
+        if (sniff_compressed(fd) && unpack(img, err) < 0)
+                goto fail;
         if (ptable_read(img, err) < 0) {
                 explain_not_image(img, err);
                 goto fail;

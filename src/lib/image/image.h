@@ -44,6 +44,13 @@ enum bimg_compression compress_kind(const char *name);
 int compress_image(const char *raw, const char *out_path, const char *final_name,
                    enum bimg_compression kind, struct bimg_error *err);
 
+/* Unpack the compressed image read from in (gzip, xz or zstd stream, or a zip's
+ * .img member) into out_fd, sparse; path names it in messages. */
+int uncompress_image(int in, const char *path, int out_fd, struct bimg_error *err);
+
+/* sniff.c: true when the file behind fd starts like a compressed image. */
+bool sniff_compressed(int fd);
+
 /* Pass a warning to the caller's callback, if any. */
 void image_warn(const struct bimg_image *img, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

@@ -105,8 +105,15 @@ int bimg_output_begin(const char *input, const char *output, struct bimg_output 
                 o->temp = NULL;
                 goto fail;
         }
-        r = ftruncate(out, in_st.st_size) < 0 ? -errno
-                                              : copy_sparse(in, out, (uint64_t)in_st.st_size);
+        if (sniff_compressed(in)) {     /* a compressed input is unpacked into OUT's copy */
+                if (uncompress_image(in, input, out, err) < 0)
+                        goto fail;
+                r = 0;
+        } else {
+                r = ftruncate(out, in_st.st_size) < 0 ? -errno
+                                                      : copy_sparse(in, out,
+                                                                    (uint64_t)in_st.st_size);
+        }
         if (r == 0 && fchmod(out, in_st.st_mode & 0666) < 0)
                 r = -errno;
         if (r < 0) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Recognise files people pass by mistake, so the error can say what they are. */
 #include <string.h>
+#include <unistd.h>
 
 #include "image/image.h"
 
@@ -38,4 +39,23 @@ const char *sniff_format(const unsigned char *head, size_t len, const char **ret
                 }
         }
         return NULL;
+}
+
+bool sniff_compressed(int fd)
+{
+        static const struct {
+                const char *magic;
+                size_t len;
+        } packed[] = {
+                { "PK\x03\x04", 4 }, { "\x1f\x8b", 2 }, { "\xfd" "7zXZ\0", 6 },
+                { "\x28\xb5\x2f\xfd", 4 },
+        };
+        unsigned char head[8];
+
+        if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
+                return false;
+        for (size_t i = 0; i < sizeof(packed) / sizeof(packed[0]); i++)
+                if (memcmp(head, packed[i].magic, packed[i].len) == 0)
+                        return true;
+        return false;
 }
