@@ -13,12 +13,32 @@
 #include "base/file.h"
 #include "base/spawn.h"
 
-/* No ~/.mtoolsrc, stable messages and dates, UTF-8 names, times in UTC. */
-static char *const tool_env[] = {
+/* No ~/.mtoolsrc, stable messages and dates, UTF-8 names, times in UTC. The
+ * last slot passes SOURCE_DATE_EPOCH on, which mtools uses as "now": with it,
+ * the same change gives the same bytes in any second. */
+static char *tool_env[] = {
         "PATH=/usr/bin:/bin", "HOME=/nonexistent", "MTOOLSRC=/dev/null",
         "LC_ALL=C.UTF-8", "TZ=UTC", "MTOOLS_SKIP_CHECK=1",
-        "MTOOLS_DATE_STRING=yyyy-mm-dd", "MTOOLS_TWENTY_FOUR_HOUR_CLOCK=1", NULL,
+        "MTOOLS_DATE_STRING=yyyy-mm-dd", "MTOOLS_TWENTY_FOUR_HOUR_CLOCK=1", NULL, NULL,
 };
+
+static char *const *environment(void)
+{
+        static char epoch[64];
+        const char *value = getenv("SOURCE_DATE_EPOCH");
+        size_t last = sizeof(tool_env) / sizeof(tool_env[0]) - 2;
+
+        tool_env[last] = NULL;
+        if (value && *value && strspn(value, "0123456789") == strlen(value) &&
+            snprintf(epoch, sizeof(epoch), "SOURCE_DATE_EPOCH=%s", value) < (int)sizeof(epoch))
+                tool_env[last] = epoch;
+        return tool_env;
+}
+
+bool spawn_fixed_time(void)
+{
+        return environment()[sizeof(tool_env) / sizeof(tool_env[0]) - 2] != NULL;
+}
 
 static void read_as_one_line(int fd, char *buf, size_t size)
 {
@@ -63,7 +83,7 @@ int bimg_run(const char *const argv[], int image_fd, int out_fd,
         posix_spawn_file_actions_adddup2(&fa, errfd, 2);
         if (image_fd >= 0)
                 posix_spawn_file_actions_adddup2(&fa, image_fd, 3);
-        r = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, tool_env);
+        r = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environment());
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0) {                   /* returned, not in errno */
                 close(errfd);

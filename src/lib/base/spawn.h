@@ -3,6 +3,8 @@
 #ifndef BIMG_SPAWN_H
 #define BIMG_SPAWN_H
 
+#include <stdbool.h>
+
 #include "balena-img.h"
 
 struct bimg_run_result {
@@ -20,5 +22,8 @@ int bimg_run(const char *const argv[], int image_fd, int out_fd,
 /* Same, with stdout captured into a buffer (NUL-terminated, yours to free). */
 int bimg_run_capture(const char *const argv[], int image_fd, char **ret_out, size_t *ret_len,
                      struct bimg_run_result *res, struct bimg_error *err);
+
+/* SOURCE_DATE_EPOCH is set (to digits): the tools date what they write by it. */
+bool spawn_fixed_time(void);
 
 #endif

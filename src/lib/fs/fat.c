@@ -449,9 +449,12 @@ static int fat_write_from_file(struct bimg_fs *fs, const char *host_path, const 
         if (target(path, false, tgt, sizeof(tgt), err) < 0)
                 return -1;
         /* -o: replace without asking; -m: keep the host file's mtime, so writing the
-         * same file twice gives the same bytes; host_path is absolute ("-" = stdin) */
+         * same file twice gives the same bytes, unless SOURCE_DATE_EPOCH dates every
+         * write; host_path is absolute ("-" = stdin) */
         const char *argv[] = { MCOPY_PATH, "-n", "-o", "-m", "-i", st->drive, host_path, tgt,
                                NULL };
+        if (spawn_fixed_time())
+                argv[3] = "-n";         /* a harmless repeat in -m's place */
         return run_write(fs, argv, "write", path, err);
 }
 
