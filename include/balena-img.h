@@ -386,6 +386,16 @@ struct bimg_configure_opts {
 };
 
 void bimg_configure_opts_init(struct bimg_configure_opts *opts);
+/* Set an option by its configure name ("hostname", "ssh-key", "no-dev"): value
+ * is borrowed (it must outlive opts' use); NULL means "given without a value"
+ * (true, for the on/off options, which also take true/false/yes/no/1/0). A
+ * repeatable option adds one item per call. Unknown names fail with BIMG_E_USAGE. */
+int bimg_configure_opts_set(struct bimg_configure_opts *opts, const char *name,
+                            const char *value, struct bimg_error *err);
+/* Whether name is a configure option, and whether its value names a host file. */
+bool bimg_configure_option_known(const char *name, bool *ret_is_file);
+/* Free the lists bimg_configure_opts_set grew (not the borrowed strings). */
+void bimg_configure_opts_release(struct bimg_configure_opts *opts);
 
 /* Validate every input, build the new config.json and files, and stage them in
  * a transaction on the image's boot partition (flash-boot on flashers). With
@@ -413,6 +423,67 @@ int bimg_config_get(struct bimg_image *img, const char *key, char **ret_text,
 /* Check a config.json text against the schema (is_flasher: installer keys ok). */
 int bimg_config_check_text(const char *text, size_t len, const char *origin, bool is_flasher,
                            bimg_warn_fn warn, void *warn_data, struct bimg_error *err);
+
+/* ---- batch provisioning (balena-img batch) -------------------------------- */
+
+/* A manifest of devices, each made into its own output image from the base
+ * image of its device type (format: balena-img(1), BATCH MANIFEST). */
+struct bimg_batch;
+
+struct bimg_batch_opts {
+        unsigned jobs;                  /* worker processes; 0 and 1 mean one at a time */
+        unsigned shard_index;           /* 1..shard_count: make every shard_count-th device */
+        unsigned shard_count;           /* 0: no sharding */
+        bool keep_going;                /* a failed device does not stop the others */
+        bool checksum;                  /* SHA-256 of each output file */
+};
+
+enum bimg_batch_state {
+        BIMG_BATCH_PENDING,             /* not made (yet): the run stopped first */
+        BIMG_BATCH_OK,
+        BIMG_BATCH_FAILED,              /* error says why; no output under its name */
+};
+
+struct bimg_batch_device {
+        size_t index;                   /* 1-based position in the manifest */
+        const char *origin;             /* "batch.json: devices[0]", "devices.csv:2" */
+        const char *device_type;
+        const char *hostname;           /* NULL when not set */
+        const char *uuid;               /* NULL when not set */
+        bool uuid_generated;            /* uuid was "generate" */
+        const char *output;             /* the output's path */
+        const char *bmap;               /* OUTPUT.bmap, or NULL */
+        enum bimg_batch_state state;
+        char sha256[65];                /* of the output file, "" without checksums */
+        uint64_t size;                  /* apparent size */
+        uint64_t disk_bytes;            /* space it takes (sparse files take less) */
+        struct bimg_error error;
+};
+
+/* Read a manifest, generate the uuids asked for and name every output; checks
+ * the manifest's shape and names, not yet the inputs. *ret is yours. */
+int bimg_batch_load(const char *manifest, const struct bimg_batch_opts *opts,
+                    struct bimg_batch **ret, struct bimg_error *err);
+void bimg_batch_free(struct bimg_batch *b);
+
+/* The devices of this shard, in manifest order (borrowed from b). */
+size_t bimg_batch_count(const struct bimg_batch *b);
+const struct bimg_batch_device *bimg_batch_device(const struct bimg_batch *b, size_t i);
+const char *bimg_batch_manifest_path(const struct bimg_batch *b);
+
+/* Check every input of every device (of all shards) against its base image,
+ * writing nothing. With keep_going an invalid device is marked failed and the
+ * rest go on; otherwise the first problem fails the call. */
+int bimg_batch_validate(struct bimg_batch *b, bimg_warn_fn warn, void *data,
+                        struct bimg_error *err);
+
+/* Make this shard's outputs (after bimg_batch_validate), with opts->jobs
+ * workers; fn hears of each device as it is done. Fails (err: the first
+ * failure) when any device failed. */
+typedef void (*bimg_batch_progress_fn)(const struct bimg_batch_device *d, size_t done,
+                                       size_t total, void *data);
+int bimg_batch_run(struct bimg_batch *b, bimg_batch_progress_fn fn, void *data,
+                   struct bimg_error *err);
 
 const char *bimg_library_version(void);
 

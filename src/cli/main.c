@@ -128,6 +128,26 @@ const struct command commands[] = {
           "Options:\n"
           "  --json           print a JSON array\n",
           cmd_device_types },
+        { "batch", "batch MANIFEST [-j N] [--shard I/N] [--keep-going] [--results FILE]",
+          "make one ready-to-flash image per device of a manifest (CI provisioning)",
+          "MANIFEST (JSON) names a base image per device type, settings shared by all\n"
+          "devices (any configure option, without '--'), the devices (inline, or a CSV\n"
+          "file whose first row names the columns) and an output name pattern with\n"
+          "{device_type}, {hostname}, {uuid} and {index}. \"uuid\": \"generate\" makes a\n"
+          "fresh 32-hex uuid per device. Relative paths start at the manifest's folder.\n"
+          "Every device is checked against its base image before any output is written;\n"
+          "each output appears under its name only when complete. The format is in\n"
+          "balena-img(1), BATCH MANIFEST.\n\n"
+          "Options:\n"
+          "  -j, --jobs N     make N images at a time (default 1)\n"
+          "  --shard I/N      make only the I-th of N shares (a CI matrix of N jobs)\n"
+          "  --keep-going     a failed device does not stop the others (still exit != 0)\n"
+          "  --results FILE   write the results here (default MANIFEST.results.json, or\n"
+          "                   MANIFEST.results.shard-I-of-N.json)\n"
+          "  --no-checksum    skip the SHA-256 of each output (it reads the whole image)\n"
+          "  --dry-run        check every device, write no image\n"
+          "  --json           print the results JSON instead of one line per device\n",
+          cmd_batch },
         { NULL, NULL, NULL, NULL, NULL },
 };
 

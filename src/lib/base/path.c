@@ -73,6 +73,30 @@ void path_parent(const char *path, char *parent, size_t parent_size)
         snprintf(parent, parent_size, "%.*s", (int)len, path);
 }
 
+void path_host_dir(const char *path, char *dir, size_t dir_size)
+{
+        const char *slash = strrchr(path, '/');
+
+        if (!slash)
+                snprintf(dir, dir_size, ".");
+        else if (slash == path)
+                snprintf(dir, dir_size, "/");
+        else
+                snprintf(dir, dir_size, "%.*s", (int)(slash - path), path);
+}
+
+int path_host_resolve(const char *dir, const char *name, char *out, size_t out_size,
+                      struct bimg_error *err)
+{
+        if (name[0] == '/' || strcmp(dir, ".") == 0) {
+                if ((size_t)snprintf(out, out_size, "%s", name) >= out_size)
+                        return bimg_fail(err, BIMG_E_INVALID, "path '%.80s...' is too long",
+                                         name);
+                return 0;
+        }
+        return path_join(dir, name, out, out_size, err);
+}
+
 int path_join(const char *dir, const char *name, char *out, size_t out_size,
               struct bimg_error *err)
 {

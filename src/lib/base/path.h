@@ -25,6 +25,12 @@ void path_parent(const char *path, char *parent, size_t parent_size);
 int path_join(const char *dir, const char *name, char *out, size_t out_size,
               struct bimg_error *err);
 
+/* Host paths (not image paths): the folder holding a file ("." for a bare
+ * name), and name taken relative to dir unless it is absolute. */
+void path_host_dir(const char *path, char *dir, size_t dir_size);
+int path_host_resolve(const char *dir, const char *name, char *out, size_t out_size,
+                      struct bimg_error *err);
+
 /* IMAGE:PART/PATH as given on the command line. */
 struct bimg_pathspec {
         char image[4096];
