@@ -201,11 +201,13 @@ static int finish(const struct bimg_batch *b, const struct batch_args *a, int st
 {
         json_t *root = results_json(b, a);
         char *path = a->results ? strdup(a->results) : default_results(a);
-        size_t ok = 0, n = bimg_batch_count(b);
+        size_t ok = 0, failed = 0, n = bimg_batch_count(b);
         int r;
 
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 ok += bimg_batch_device(b, i)->state == BIMG_BATCH_OK;
+                failed += bimg_batch_device(b, i)->state == BIMG_BATCH_FAILED;
+        }
         if (!root || !path) {
                 json_decref(root);
                 free(path);
@@ -224,8 +226,8 @@ static int finish(const struct bimg_batch *b, const struct batch_args *a, int st
         }
         json_decref(root);
         free(path);
-        if (status < 0 && ok < n && n - ok > 1)
-                bimg_error_prefix(err, "%zu of %zu devices failed; first", n - ok, n);
+        if (status < 0 && failed > 1)
+                bimg_error_prefix(err, "%zu of %zu devices failed; first", failed, n);
         return status < 0 ? -1 : r;
 }
 

@@ -460,31 +460,60 @@ static int make_parents(const char *path, struct bimg_error *err)
         }
 }
 
+/* Holes are hashed as the zeros they read as, without reading them. */
+static int hash_range(int fd, uint64_t from, uint64_t to, bool hole, struct crypto_sha256 *h,
+                      const char *path, struct bimg_error *err)
+{
+        static char buf[1 << 20];
+        static const char zeros[1 << 20];
+
+        while (from < to) {
+                size_t want = to - from < sizeof(buf) ? (size_t)(to - from) : sizeof(buf);
+                ssize_t n = hole ? (ssize_t)want : pread(fd, buf, want, (off_t)from);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return bimg_fail_errno(err, BIMG_E_IO, n < 0 ? errno : EIO,
+                                               "cannot read '%s'", path);
+                if (crypto_sha256_update(h, hole ? zeros : buf, (size_t)n, err) < 0)
+                        return -1;
+                from += (uint64_t)n;
+        }
+        return 0;
+}
+
 static int file_sha256(const char *path, char hex[65], struct bimg_error *err)
 {
         struct crypto_sha256 *h = NULL;
-        static char buf[1 << 20];
         int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
-        ssize_t n;
+        struct stat st;
+        uint64_t pos = 0;
 
-        if (fd < 0)
-                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", path);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", path);
+                goto out;
+        }
         if (crypto_sha256_begin(&h, err) < 0)
                 goto out;
-        while ((n = read(fd, buf, sizeof(buf))) != 0) {
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", path);
+        while (pos < (uint64_t)st.st_size) {
+                off_t data = lseek(fd, (off_t)pos, SEEK_DATA), hole;
+
+                if (data < 0)           /* ENXIO: only a hole is left */
+                        data = st.st_size;
+                hole = data < st.st_size ? lseek(fd, data, SEEK_HOLE) : st.st_size;
+                if (hole < 0)
+                        hole = st.st_size;
+                if (hash_range(fd, pos, (uint64_t)data, true, h, path, err) < 0 ||
+                    hash_range(fd, (uint64_t)data, (uint64_t)hole, false, h, path, err) < 0)
                         goto out;
-                }
-                if (crypto_sha256_update(h, buf, (size_t)n, err) < 0)
-                        goto out;
+                pos = (uint64_t)hole;
         }
         r = crypto_sha256_hex(h, hex, err);
 out:
         crypto_sha256_free(h);
-        close(fd);
+        if (fd >= 0)
+                close(fd);
         return r;
 }
 
