@@ -276,6 +276,7 @@ struct bimg_device_type {
         char flash_protocol[32];        /* a vendor flashing tool, or "" */
         bool flasher;           /* its published image is normally a flasher */
         bool private_type;      /* not public on balenaCloud */
+        char partition_table[8];        /* of its image: "mbr" or "gpt" */
         char aliases[128];      /* older slugs, space-separated */
 };
 

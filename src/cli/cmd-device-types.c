@@ -18,11 +18,11 @@ static json_t *type_json(const struct bimg_device_type *t)
                 json_array_append_new(aliases, json_stringn(p, n));
                 p += n + (p[n] == ' ');
         }
-        return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:b, s:o}", "slug", t->slug,
+        return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:b, s:o}", "slug", t->slug,
                          "name", t->name, "arch", t->arch, "default_boot", t->boot,
                          "flasher", t->flasher, "flash_protocol",
-                         out_str_or_null(t->flash_protocol), "private", t->private_type,
-                         "aliases", aliases);
+                         out_str_or_null(t->flash_protocol), "partition_table",
+                         t->partition_table, "private", t->private_type, "aliases", aliases);
 }
 
 int cmd_device_types(int argc, char **argv, struct bimg_error *err)
@@ -58,13 +58,15 @@ int cmd_device_types(int argc, char **argv, struct bimg_error *err)
                         json_array_append_new(arr, type_json(&types[i]));
                 r = out_print_json(arr, err);
         } else {
-                printf("%-32s %-9s %-9s %-8s %s\n", "SLUG", "ARCH", "BOOT", "IMAGE", "NAME");
+                printf("%-32s %-9s %-9s %-8s %-5s %s\n", "SLUG", "ARCH", "BOOT", "IMAGE", "TABLE",
+                       "NAME");
                 for (size_t i = 0; i < n; i++)
-                        printf("%-32s %-9s %-9s %-8s %s%s\n", types[i].slug, types[i].arch,
+                        printf("%-32s %-9s %-9s %-8s %-5s %s%s\n", types[i].slug, types[i].arch,
                                types[i].boot,
                                types[i].flasher ? "flasher" : types[i].flash_protocol[0]
                                                                       ? "vendor" : "plain",
-                               types[i].name, types[i].private_type ? " (private)" : "");
+                               types[i].partition_table, types[i].name,
+                               types[i].private_type ? " (private)" : "");
         }
         free(types);
         return r;

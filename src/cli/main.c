@@ -124,7 +124,8 @@ const struct command commands[] = {
         { "device-types", "device-types [--json]",
           "list the balena device types the tool knows",
           "IMAGE: plain (an image written to the boot media), flasher (an installer that\n"
-          "writes itself to internal storage) or vendor (flashed with a vendor tool).\n\n"
+          "writes itself to internal storage) or vendor (flashed with a vendor tool).\n"
+          "TABLE: the image's partition table, mbr (meta-balena's default) or gpt.\n\n"
           "Options:\n"
           "  --json           print a JSON array\n",
           cmd_device_types },

@@ -27,6 +27,9 @@ static void fill(const json_t *v, struct bimg_device_type *t)
         copy_string(v, "arch", t->arch, sizeof(t->arch));
         copy_string(v, "defaultBoot", t->boot, sizeof(t->boot));
         copy_string(v, "flashProtocol", t->flash_protocol, sizeof(t->flash_protocol));
+        copy_string(v, "partitionTable", t->partition_table, sizeof(t->partition_table));
+        if (!t->partition_table[0])     /* meta-balena's PARTITION_TABLE_TYPE ?= "msdos" */
+                snprintf(t->partition_table, sizeof(t->partition_table), "mbr");
         /* the data's own rule: internal storage means a flasher image, unless the
          * board is flashed with a vendor tool instead */
         t->flasher = json_is_true(json_object_get(v, "internalStorage")) && !t->flash_protocol[0];
