@@ -12,7 +12,7 @@ top=$(pwd)
 DEPS="gcc make autoconf automake pkg-config libfdisk-dev libblkid-dev libext2fs-dev comerr-dev
       libjansson-dev libpng-dev libnm-dev libnm0 libssl-dev libssl3 libarchive-dev libarchive13 check mtools fdisk dosfstools
       e2fsprogs jq cryptsetup-bin zip groff-base binutils openssh-client zlib1g-dev openssl
-      patch util-linux bmap-tools xz-utils zstd unzip gzip"
+      patch util-linux bsdutils bmap-tools xz-utils zstd unzip gzip"
 
 say() { printf '==> %s\n' "$*"; }
 

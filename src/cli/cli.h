@@ -63,7 +63,15 @@ void cli_print_change(enum bimg_change_kind kind, const struct bimg_part *part, 
  * printed (the command is done), 0 to go on, -1 on a usage error. The caller's
  * getopt_long option table must end with the entries from CLI_COMMON_OPTIONS. */
 #define CLI_OPT_HELP 'h'
-#define CLI_COMMON_OPTIONS { "help", no_argument, NULL, CLI_OPT_HELP }, { NULL, 0, NULL, 0 }
+#define CLI_OPT_QUIET 1000
+#define CLI_COMMON_OPTIONS                                                                 \
+        { "help", no_argument, NULL, CLI_OPT_HELP },                                       \
+        { "quiet", no_argument, NULL, CLI_OPT_QUIET }, { NULL, 0, NULL, 0 }
+/* --quiet (no progress bar): true when opt was one of these and is handled. */
+bool cli_common_option(int opt);
+extern bool cli_quiet;
+/* Draw a progress bar for long steps when stderr is a terminal. */
+void cli_progress_init(void);
 int cli_usage_error(const char *cmd, struct bimg_error *err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 int cli_bad_option(const char *cmd, int opt, char **argv, struct bimg_error *err);

@@ -59,6 +59,8 @@ static int parse(int argc, char **argv, struct batch_args *a, struct bimg_error 
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":j:h", options, NULL)) != -1) {
+                if (cli_common_option(opt))
+                        continue;
                 switch (opt) {
                 case 'j':
                         if (parse_count(optarg, &a->opts.jobs) < 0)
@@ -250,6 +252,8 @@ int cmd_batch(int argc, char **argv, struct bimg_error *err)
                 bimg_batch_free(b);
                 return -1;
         }
+        /* workers drawing bars at once would garble them: a line per device instead */
+        bimg_set_progress(NULL, NULL);
         r = a.dry_run ? 0 : bimg_batch_run(b, device_done, &p, err);
         r = finish(b, &a, r, now() - start, err);
         bimg_batch_free(b);

@@ -157,6 +157,8 @@ int cmd_config(int argc, char **argv, struct bimg_error *err)
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
+                if (cli_common_option(opt))
+                        continue;
                 if (opt == 'o' || opt == 'b') {
                         output = opt == 'o' ? optarg : output;
                         bmap = bmap || opt == 'b';

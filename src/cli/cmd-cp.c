@@ -237,6 +237,8 @@ int cmd_cp(int argc, char **argv, struct bimg_error *err)
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":rRo:h", options, NULL)) != -1) {
+                if (cli_common_option(opt))
+                        continue;
                 switch (opt) {
                 case 'r':
                 case 'R':

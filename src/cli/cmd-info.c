@@ -189,6 +189,8 @@ int cmd_info(int argc, char **argv, struct bimg_error *err)
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (cli_common_option(opt))
+                        continue;
                 switch (opt) {
                 case 'j':
                         json = true;

@@ -109,6 +109,8 @@ int cmd_ls(int argc, char **argv, struct bimg_error *err)
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":lh", options, NULL)) != -1) {
+                if (cli_common_option(opt))
+                        continue;
                 switch (opt) {
                 case 'l':
                         longfmt = true;

@@ -43,6 +43,8 @@ int cmd_mkdir(int argc, char **argv, struct bimg_error *err)
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":po:h", options, NULL)) != -1) {
+                if (cli_common_option(opt))
+                        continue;
                 switch (opt) {
                 case 'p':
                         parents = true;

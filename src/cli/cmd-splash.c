@@ -23,6 +23,8 @@ int cmd_splash(int argc, char **argv, struct bimg_error *err)
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
+                if (cli_common_option(opt))
+                        continue;
                 switch (opt) {
                 case 'x':
                         extract = optarg;

@@ -162,7 +162,9 @@ static void usage(FILE *out)
         fprintf(out, "\nOptions:\n"
                      "  -h, --help       show this help; '" PROGRAM " COMMAND --help' for one "
                      "command\n"
-                     "  -V, --version    show the version\n\n"
+                     "  -V, --version    show the version\n"
+                     "  --quiet          (any command) no progress bar on stderr; it is drawn\n"
+                     "                   only on a terminal, for steps over a second\n\n"
                      "Exit status: 0 ok, 1 internal error, 2 usage, 3 not found or not an image,\n"
                      "4 unsupported (LUKS, unknown filesystem), 5 I/O or tool failure, 6 invalid "
                      "value.\nSee balena-img(1).\n");
@@ -214,6 +216,7 @@ int main(int argc, char **argv)
                 cli_print_help(argv[2]);
                 return flush_stdout_or_fail();
         }
+        cli_progress_init();
         cmd = find_command(argv[1]);
         if (!cmd) {
                 fprintf(stderr, PROGRAM ": unknown command '%s'; try '" PROGRAM " --help'\n",

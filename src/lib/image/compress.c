@@ -16,6 +16,7 @@
 
 #include "base/dl.h"
 #include "base/path.h"
+#include "base/progress.h"
 #include "image/image.h"
 
 static typeof(archive_write_new) *sym_archive_write_new;
@@ -143,6 +144,7 @@ int compress_image(const char *raw, const char *out_path, const char *final_name
         struct archive *a = NULL;
         char member[256], *buf = NULL;
         struct stat st;
+        uint64_t done = 0;
         int fd, ret = -1;
 
         if (load(err) < 0)
@@ -181,7 +183,10 @@ int compress_image(const char *raw, const char *out_path, const char *final_name
                         break;
                 if (sym_archive_write_data(a, buf, (size_t)n) != n)
                         goto archive_error;
+                done += (uint64_t)n;
+                progress_report("compressing", done, (uint64_t)st.st_size);
         }
+        progress_report("compressing", (uint64_t)st.st_size, (uint64_t)st.st_size);
         if (sym_archive_write_close(a) != ARCHIVE_OK)
                 goto archive_error;
         ret = 0;
@@ -241,14 +246,17 @@ int uncompress_image(int in, const char *path, int out_fd, struct bimg_error *er
         struct archive_entry *entry;
         struct archive *a = NULL;
         char *buf = NULL;
-        uint64_t pos = 0;
+        uint64_t pos = 0, packed;
+        struct stat st;
+        off_t off;
         bool found = false;
         int ret = -1;
 
         if (load(err) < 0)
                 return -1;
-        if (lseek(in, 0, SEEK_SET) < 0)
+        if (fstat(in, &st) < 0 || lseek(in, 0, SEEK_SET) < 0)
                 return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", path);
+        packed = (uint64_t)st.st_size;
         buf = malloc(1 << 20);
         a = sym_archive_read_new();
         if (!buf || !a) {
@@ -286,7 +294,12 @@ int uncompress_image(int in, const char *path, int out_fd, struct bimg_error *er
                         bimg_fail_errno(err, BIMG_E_IO, errno, "cannot unpack '%s'", path);
                         goto out;
                 }
+                /* libarchive reads the fd in order: its offset is how far it got */
+                off = lseek(in, 0, SEEK_CUR);
+                if (off > 0 && (uint64_t)off < packed)
+                        progress_report("unpacking", (uint64_t)off, packed);
         }
+        progress_report("unpacking", packed, packed);
         if (ftruncate(out_fd, (off_t)pos) < 0) {
                 bimg_fail_errno(err, BIMG_E_IO, errno, "cannot unpack '%s'", path);
                 goto out;

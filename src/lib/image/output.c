@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/progress.h"
 #include "image/image.h"
 
 struct bimg_output {
@@ -62,7 +63,9 @@ static int copy_sparse(int in, int out, uint64_t size)
                 if (r < 0)
                         return r;
                 pos = (uint64_t)hole;
+                progress_report("copying", pos, size);
         }
+        progress_report("copying", size, size);
         return 0;
 }
 

@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# A progress bar on stderr for steps over a second, only on a terminal (script(1)
+# gives the command one), never with --quiet and never on stdout.
+. "$top_srcdir/tests/lib.sh"
+command -v script >/dev/null 2>&1 || skip "script (bsdutils) is missing"
+command -v xz >/dev/null 2>&1 || skip "xz (xz-utils) is missing"
+img=$(fixture gpt-flasher)
+cd "$WORK"
+
+# xz-compressing the 132 MiB image takes seconds: the bar is drawn and cleared
+script -qec "'$BALENA_IMG' configure '$img' -o '$WORK/a.img.xz' --hostname a" tty.log >/dev/null
+[ -f a.img.xz ] || fail "no a.img.xz"
+ok
+grep -q 'compressing \[#*\.*\] *[0-9]*%' tty.log || fail "no progress bar on the terminal: $(cat -v tty.log | head -c 400)"
+ok
+# --quiet: nothing of it
+script -qec "'$BALENA_IMG' configure '$img' -o '$WORK/b.img.xz' --hostname b --quiet" quiet.log >/dev/null
+[ -f b.img.xz ] || fail "no b.img.xz"
+ok
+! grep -q 'compressing' quiet.log || fail "--quiet still drew a bar"
+ok
+# not a terminal: stderr stays empty
+expect_exit 0 "$BALENA_IMG" configure "$img" -o "$WORK/c.img.xz" --hostname c
+[ ! -s "$WORK/stderr" ] || fail "stderr without a terminal: $(cat "$WORK/stderr")"
+ok
+# stdout carries only the JSON even when stderr is a terminal
+script -qec "'$BALENA_IMG' info --json '$WORK/a.img.xz' >'$WORK/info.json'" info.log >/dev/null
+jq -e '.device_type // .device.type // true' info.json >/dev/null || fail "info --json output is not JSON"
+ok
+! grep -q "$(printf '\033')" info.json || fail "escape codes on stdout"
+ok
+done_testing
