@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@ static typeof(archive_write_add_filter_xz) *sym_archive_write_add_filter_xz;
 static typeof(archive_write_add_filter_zstd) *sym_archive_write_add_filter_zstd;
 static typeof(archive_write_set_format_raw) *sym_archive_write_set_format_raw;
 static typeof(archive_write_set_format_zip) *sym_archive_write_set_format_zip;
+static typeof(archive_write_set_filter_option) *sym_archive_write_set_filter_option;
 static typeof(archive_write_open_filename) *sym_archive_write_open_filename;
 static typeof(archive_write_header) *sym_archive_write_header;
 static typeof(archive_write_data) *sym_archive_write_data;
@@ -56,6 +58,7 @@ static const struct dl_sym archive_syms[] = {
         DL_SYM(archive_write_add_filter_zstd),
         DL_SYM(archive_write_set_format_raw),
         DL_SYM(archive_write_set_format_zip),
+        DL_SYM(archive_write_set_filter_option),
         DL_SYM(archive_write_open_filename),
         DL_SYM(archive_write_header),
         DL_SYM(archive_write_data),
@@ -117,6 +120,19 @@ static void member_name(const char *out, char *ret, size_t size)
                  len > 4 && strncmp(base + len - 4, ".img", 4) == 0 ? "" : ".img");
 }
 
+/* xz and zstd compress on every core (libarchive's "threads" option; 0 would
+ * mean the same to zstd but one thread to xz). */
+static int use_all_cores(struct archive *a, const char *filter)
+{
+        char threads[24];
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+        snprintf(threads, sizeof(threads), "%ld", n > 0 ? n : 1);
+        /* an older libarchive without the option still compresses, on one core */
+        return sym_archive_write_set_filter_option(a, filter, "threads", threads) ==
+                               ARCHIVE_FATAL ? -1 : 0;
+}
+
 static int set_up(struct archive *a, enum bimg_compression kind)
 {
         switch (kind) {
@@ -125,9 +141,11 @@ static int set_up(struct archive *a, enum bimg_compression kind)
                        sym_archive_write_set_format_raw(a) == ARCHIVE_OK ? 0 : -1;
         case BIMG_COMPRESS_XZ:
                 return sym_archive_write_add_filter_xz(a) == ARCHIVE_OK &&
+                       use_all_cores(a, "xz") == 0 &&
                        sym_archive_write_set_format_raw(a) == ARCHIVE_OK ? 0 : -1;
         case BIMG_COMPRESS_ZSTD:
                 return sym_archive_write_add_filter_zstd(a) == ARCHIVE_OK &&
+                       use_all_cores(a, "zstd") == 0 &&
                        sym_archive_write_set_format_raw(a) == ARCHIVE_OK ? 0 : -1;
         case BIMG_COMPRESS_ZIP:
                 return sym_archive_write_set_format_zip(a) == ARCHIVE_OK ? 0 : -1;

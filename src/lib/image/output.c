@@ -160,6 +160,7 @@ static int sync_rename(const char *path, const char *final, struct bimg_error *e
 static int finish_compressed(struct bimg_output *o, struct bimg_error *err)
 {
         char *packed = NULL;
+        struct stat st;
         int fd, r;
 
         if (asprintf(&packed, "%s.balena-img-XXXXXX", o->final) < 0)
@@ -169,6 +170,9 @@ static int finish_compressed(struct bimg_output *o, struct bimg_error *err)
                 free(packed);
                 return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create '%s'", o->final);
         }
+        /* the packed file gets the raw copy's mode (the input's), not mkostemp's 0600 */
+        if (stat(o->temp, &st) == 0)
+                fchmod(fd, st.st_mode & 0666);
         close(fd);
         r = compress_image(o->temp, packed, o->final, o->kind, err);
         if (r == 0)
