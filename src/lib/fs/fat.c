@@ -6,6 +6,7 @@
  * command that looks at many files of one folder spawns mdir once.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/path.h"
 #include "base/spawn.h"
@@ -30,9 +32,21 @@ struct fat_dir {
         size_t n;
 };
 
+/* A small file's bytes, read once: config.json is read by inspect and again by
+ * configure, and a batch checks every device against the same base image. */
+struct fat_file {
+        char *path;
+        char *data;
+        size_t len;
+};
+
+#define FAT_FILE_CACHE_MAX (256 * 1024)
+
 struct fat_state {
         struct fat_dir *dirs;   /* listings cached since the last write */
         size_t n_dirs;
+        struct fat_file *files; /* contents cached since the last write */
+        size_t n_files;
         bool has_free;
         uint64_t free_bytes;
         char drive[48];         /* "/dev/fd/3@@4194304" */
@@ -54,6 +68,53 @@ static void drop_cache(struct fat_state *st)
         st->dirs = NULL;
         st->n_dirs = 0;
         st->has_free = false;
+        for (size_t i = 0; i < st->n_files; i++) {
+                free(st->files[i].path);
+                free(st->files[i].data);
+        }
+        free(st->files);
+        st->files = NULL;
+        st->n_files = 0;
+}
+
+static const struct fat_file *cached_file(const struct fat_state *st, const char *path)
+{
+        for (size_t i = 0; i < st->n_files; i++)
+                if (strcmp(st->files[i].path, path) == 0)
+                        return &st->files[i];
+        return NULL;
+}
+
+/* Keep data (taken over) under path; on failure the file is just not cached. */
+static void cache_file(struct fat_state *st, const char *path, char *data, size_t len)
+{
+        struct fat_file *f = realloc(st->files, (st->n_files + 1) * sizeof(*f));
+        char *copy = strdup(path);
+
+        if (!f || !copy) {
+                if (f)
+                        st->files = f;
+                free(copy);
+                free(data);
+                return;
+        }
+        st->files = f;
+        f[st->n_files++] = (struct fat_file){ copy, data, len };
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, data, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                data += n;
+                len -= (size_t)n;
+        }
+        return 0;
 }
 
 static int check_fat_path(struct bimg_fs *fs, const char *path, struct bimg_error *err)
@@ -393,9 +454,32 @@ static int fat_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct b
                 return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is a folder", fs->what, path);
         if (err->status != BIMG_OK || target(path, false, tgt, sizeof(tgt), err) < 0)
                 return -1;      /* stat_entry failed: missing, or mdir could not run */
+        const struct fat_file *f = cached_file(st, path);
+        if (f)
+                return write_all(fd, f->data, f->len) < 0
+                               ? bimg_fail_errno(err, BIMG_E_IO, errno, "%s: cannot copy '%s'",
+                                                 fs->what, path)
+                               : 0;
         const char *argv[] = { MTYPE_PATH, "-i", st->drive, tgt, NULL };
-        if (bimg_run(argv, fs->image_fd, fd, &res, err) < 0)
-                return -1;
+        if (e->st.size > FAT_FILE_CACHE_MAX) {
+                if (bimg_run(argv, fs->image_fd, fd, &res, err) < 0)
+                        return -1;
+        } else {
+                char *data = NULL;
+                size_t len = 0;
+
+                if (bimg_run_capture(argv, fs->image_fd, &data, &len, &res, err) < 0)
+                        return -1;
+                if (res.exit_status == 0 && write_all(fd, data, len) < 0) {
+                        free(data);
+                        return bimg_fail_errno(err, BIMG_E_IO, errno, "%s: cannot copy '%s'",
+                                               fs->what, path);
+                }
+                if (res.exit_status == 0)
+                        cache_file(st, path, data, len);
+                else
+                        free(data);
+        }
         if (res.exit_status != 0)
                 return bimg_fail(err, BIMG_E_IO, "%s: cannot read '%s': %s", fs->what, path,
                                  res.stderr_text);
