@@ -106,6 +106,12 @@ int bimg_image_open_as(const char *path, const char *name, unsigned flags,
                        struct bimg_image **ret_img, struct bimg_error *err);
 void bimg_image_close(struct bimg_image *img);
 
+/* Long steps (copying an image, compressing, unpacking) report how far they
+ * are: what ("copying"), bytes done of total; done == total ends the step.
+ * One reporter per process, NULL for none (the default); the CLI draws a bar. */
+typedef void (*bimg_progress_fn)(const char *what, uint64_t done, uint64_t total, void *data);
+void bimg_set_progress(bimg_progress_fn fn, void *data);
+
 /* ---- output images (-o OUT) --------------------------------------------- */
 
 /* Copy input, sparse, to a temporary file beside output (*ret_temp, borrowed),
@@ -117,6 +123,8 @@ int bimg_output_begin(const char *input, const char *output, struct bimg_output 
                       const char **ret_temp, struct bimg_error *err);
 int bimg_output_finish(struct bimg_output *out, struct bimg_error *err);
 void bimg_output_abort(struct bimg_output *out);   /* NULL is fine */
+/* The file starts like a .gz, .xz, .zst or .zip (what bimg_image_open unpacks). */
+bool bimg_file_is_compressed(const char *path);
 /* The raw image behind an output, before finish (a block map describes it). */
 const char *bimg_output_raw_path(const struct bimg_output *out);
 

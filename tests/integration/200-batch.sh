@@ -102,9 +102,11 @@ expect_eq "$(jq -s -c '[.[].devices[] | [.index, .output, .sha256, .status]] | s
         fleet.results.shard-*-of-3.json)" "$(sums serial.json)" "three shards together"
 expect_eq "$(ls out/*/*.img | wc -l)" 20 "outputs of the three shards"
 
-# uuid: generate gives each device its own 32-hex uuid, recorded in the results
+# uuid: generate gives each device its own 32-hex uuid, recorded in the results;
+# the base may be compressed (it is unpacked once, and that copy removed)
+zstd -q "$FIXTURES/gpt-boot12.img" -o base.img.zst
 cat >gen.json <<JSON
-{ "images": { "jetson-nano": "$FIXTURES/gpt-boot12.img" },
+{ "images": { "jetson-nano": "base.img.zst" },
   "output": "gen/{index}-{uuid}.img",
   "settings": { "uuid": "generate" },
   "devices": [ {}, {}, { "hostname": "named" } ] }
@@ -117,6 +119,7 @@ u=$(echo "$uuids" | sed -n 3p)
 m mtype "gen/3-$u.img" 12 ::/config.json >cfg.json
 expect_eq "$(jq -r '[.uuid, .hostname] | join(" ")' cfg.json)" "$u named" "generated uuid in config.json"
 expect_eq "$(jq -r '.devices[0].sha256' "$WORK/stdout")" "null" "--no-checksum"
+expect_eq "$(ls gen | wc -l)" 3 "outputs of a compressed base, and nothing else"
 
 # bad manifests: one line naming the entry, a non-zero exit, and no output at all
 bad() {         # bad EXIT TEXT: run fleet.json as it is now

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Recognise files people pass by mistake, so the error can say what they are. */
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,4 +59,14 @@ bool sniff_compressed(int fd)
                 if (memcmp(head, packed[i].magic, packed[i].len) == 0)
                         return true;
         return false;
+}
+
+bool bimg_file_is_compressed(const char *path)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        bool packed = fd >= 0 && sniff_compressed(fd);
+
+        if (fd >= 0)
+                close(fd);
+        return packed;
 }

@@ -25,6 +25,7 @@ static const char *const batch_fields[] = { "device_type", "uuid", NULL };
 
 struct base {
         char *path;                     /* resolved */
+        char *unpacked;                 /* a compressed base, unpacked once for the run */
         struct bimg_image *img;         /* open read-only while validating */
 };
 
@@ -356,6 +357,9 @@ void bimg_batch_free(struct bimg_batch *b)
                 return;
         for (size_t i = 0; b->bases && i < b->m->n_images; i++) {
                 bimg_image_close(b->bases[i].img);
+                if (b->bases[i].unpacked)
+                        unlink(b->bases[i].unpacked);
+                free(b->bases[i].unpacked);
                 free(b->bases[i].path);
         }
         for (size_t i = 0; b->devices && i < b->m->n_devices; i++) {
@@ -517,6 +521,35 @@ out:
         return r;
 }
 
+/* A compressed base would be unpacked again for every device: unpack it once,
+ * beside the first output made from it, and copy that (removed by free). */
+static int unpack_base(struct bimg_batch *b, size_t base, const struct device *first,
+                       struct bimg_error *err)
+{
+        struct bimg_output *out = NULL;
+        struct base *bs = &b->bases[base];
+        const char *temp;
+        char *raw = NULL;
+
+        if (!bimg_file_is_compressed(bs->path))
+                return 0;
+        if (asprintf(&raw, "%s.balena-img-base.img", first->output) < 0)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        if (make_parents(raw, err) < 0 ||
+            bimg_output_begin(bs->path, raw, &out, &temp, err) < 0 ||
+            bimg_output_finish(out, err) < 0) {
+                free(raw);
+                return -1;
+        }
+        bs->unpacked = raw;
+        return 0;
+}
+
+static const char *base_path(const struct bimg_batch *b, size_t base)
+{
+        return b->bases[base].unpacked ? b->bases[base].unpacked : b->bases[base].path;
+}
+
 /* Copy the base, configure the copy, map it, then give it its name. */
 static int make_output(struct bimg_batch *b, const struct device *d,
                        const struct bimg_configure_opts *o, struct record *rec,
@@ -528,7 +561,7 @@ static int make_output(struct bimg_batch *b, const struct device *d,
         struct stat st;
 
         if (make_parents(d->output, err) < 0 ||
-            bimg_output_begin(b->bases[d->base].path, d->output, &out, &temp, err) < 0)
+            bimg_output_begin(base_path(b, d->base), d->output, &out, &temp, err) < 0)
                 return -1;
         if (bimg_image_open_as(temp, d->output, BIMG_OPEN_WRITE, &img, err) < 0 ||
             bimg_configure(img, o, false, NULL, NULL, NULL, err) < 0) {
@@ -631,6 +664,19 @@ int bimg_batch_run(struct bimg_batch *b, bimg_batch_progress_fn fn, void *data,
         for (size_t i = 0; i < b->m->n_images; i++) {
                 bimg_image_close(b->bases[i].img);
                 b->bases[i].img = NULL;
+        }
+        for (size_t i = 0; i < b->m->n_images; i++) {
+                for (size_t k = 0; k < n; k++) {
+                        const struct device *d = &b->devices[b->selected[rs.todo[k]]];
+
+                        if (d->base != i)
+                                continue;
+                        if (!b->bases[i].unpacked && unpack_base(b, i, d, err) < 0) {
+                                free(rs.todo);
+                                return -1;
+                        }
+                        break;
+                }
         }
         if (n > 0 && b->opts.checksum) {
                 /* load libcrypto once here, not once per worker */
