@@ -5,6 +5,7 @@
  * --json) never sees it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +13,9 @@
 #include "cli.h"
 
 bool cli_quiet;
+
+/* seconds a step runs before its bar appears; BALENA_IMG_PROGRESS_DELAY sets it */
+static double delay = 1.0;
 
 struct bar {
         char what[32];          /* the step being drawn */
@@ -51,7 +55,7 @@ static void draw(const char *what, uint64_t done, uint64_t total, void *data)
                 return;
         }
         /* quick steps draw nothing; long ones redraw ten times a second */
-        if (t - bar.started < 1.0 || t - bar.drawn < 0.1)
+        if (t - bar.started < delay || t - bar.drawn < 0.1)
                 return;
         memset(hashes, '#', (size_t)filled);
         memset(hashes + filled, '.', (size_t)(30 - filled));
@@ -67,6 +71,12 @@ static void draw(const char *what, uint64_t done, uint64_t total, void *data)
 
 void cli_progress_init(void)
 {
+        const char *env = getenv("BALENA_IMG_PROGRESS_DELAY");
+        char *end;
+        double d;
+
+        if (env && *env && (d = strtod(env, &end)) >= 0 && *end == '\0')
+                delay = d;
         if (isatty(STDERR_FILENO))
                 bimg_set_progress(draw, NULL);
 }

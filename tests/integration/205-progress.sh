@@ -8,11 +8,21 @@ command -v xz >/dev/null 2>&1 || skip "xz (xz-utils) is missing"
 img=$(fixture gpt-flasher)
 cd "$WORK"
 
-# xz-compressing the 132 MiB image takes seconds: the bar is drawn and cleared
+# a quick step draws nothing, even on a terminal
+script -qec "'$BALENA_IMG' configure '$img' -o '$WORK/fast.img' --hostname f" fast.log >/dev/null
+[ -f fast.img ] || fail "no fast.img"
+ok
+! grep -q '%' fast.log || fail "a bar for a step under a second: $(cat -v fast.log)"
+ok
+# BALENA_IMG_PROGRESS_DELAY=0 draws at once, so the test does not hang on timing
+export BALENA_IMG_PROGRESS_DELAY=0
 script -qec "'$BALENA_IMG' configure '$img' -o '$WORK/a.img.xz' --hostname a" tty.log >/dev/null
 [ -f a.img.xz ] || fail "no a.img.xz"
 ok
 grep -q 'compressing \[#*\.*\] *[0-9]*%' tty.log || fail "no progress bar on the terminal: $(cat -v tty.log | head -c 400)"
+ok
+# the bar is cleared at the end: the last thing on the line is the erase
+tr '\r' '\n' <tty.log | grep -q "^$(printf '\033')\[K$" || fail "the bar was not cleared"
 ok
 # --quiet: nothing of it
 script -qec "'$BALENA_IMG' configure '$img' -o '$WORK/b.img.xz' --hostname b --quiet" quiet.log >/dev/null
