@@ -72,6 +72,8 @@ bool cli_common_option(int opt);
 extern bool cli_quiet;
 /* Draw a progress bar for long steps when stderr is a terminal. */
 void cli_progress_init(void);
+/* Monotonic seconds, for durations. */
+double cli_now(void);
 int cli_usage_error(const char *cmd, struct bimg_error *err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 int cli_bad_option(const char *cmd, int opt, char **argv, struct bimg_error *err);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -190,14 +189,6 @@ static void device_done(const struct bimg_batch_device *d, size_t done, size_t t
         fflush(stdout);
 }
 
-static double now(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int finish(const struct bimg_batch *b, const struct batch_args *a, int status,
                   double seconds, struct bimg_error *err)
 {
@@ -238,7 +229,7 @@ int cmd_batch(int argc, char **argv, struct bimg_error *err)
         struct batch_args a = { .opts = { .jobs = 1, .checksum = true } };
         struct progress p;
         struct bimg_batch *b = NULL;
-        double start = now();
+        double start = cli_now();
         int r;
 
         r = parse(argc, argv, &a, err);
@@ -255,7 +246,7 @@ int cmd_batch(int argc, char **argv, struct bimg_error *err)
         /* workers drawing bars at once would garble them: a line per device instead */
         bimg_set_progress(NULL, NULL);
         r = a.dry_run ? 0 : bimg_batch_run(b, device_done, &p, err);
-        r = finish(b, &a, r, now() - start, err);
+        r = finish(b, &a, r, cli_now() - start, err);
         bimg_batch_free(b);
         return r;
 }

@@ -25,7 +25,7 @@ struct bar {
 
 static struct bar bar;
 
-static double now(void)
+double cli_now(void)
 {
         struct timespec ts;
 
@@ -35,7 +35,7 @@ static double now(void)
 
 static void draw(const char *what, uint64_t done, uint64_t total, void *data)
 {
-        double t = now(), rate, fraction = total ? (double)done / (double)total : 1.0;
+        double t = cli_now(), rate, fraction = total ? (double)done / (double)total : 1.0;
         char hashes[31], size[32];
         int filled = (int)(fraction * 30.0);
 
