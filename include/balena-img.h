@@ -105,6 +105,9 @@ int bimg_image_open(const char *path, unsigned flags, struct bimg_image **ret_im
 int bimg_image_open_as(const char *path, const char *name, unsigned flags,
                        struct bimg_image **ret_img, struct bimg_error *err);
 void bimg_image_close(struct bimg_image *img);
+/* Opens (of every image, in this process) wait up to seconds for another
+ * balena-img's lock before failing; 0, the default, fails at once. */
+void bimg_set_lock_wait(unsigned seconds);
 
 /* Long steps (copying an image, compressing, unpacking) report how far they
  * are: what ("copying"), bytes done of total; done == total ends the step.

@@ -64,11 +64,15 @@ void cli_print_change(enum bimg_change_kind kind, const struct bimg_part *part, 
  * getopt_long option table must end with the entries from CLI_COMMON_OPTIONS. */
 #define CLI_OPT_HELP 'h'
 #define CLI_OPT_QUIET 1000
+#define CLI_OPT_WAIT 1001
 #define CLI_COMMON_OPTIONS                                                                 \
         { "help", no_argument, NULL, CLI_OPT_HELP },                                       \
-        { "quiet", no_argument, NULL, CLI_OPT_QUIET }, { NULL, 0, NULL, 0 }
-/* --quiet (no progress bar): true when opt was one of these and is handled. */
-bool cli_common_option(int opt);
+        { "quiet", no_argument, NULL, CLI_OPT_QUIET },                                     \
+        { "wait", required_argument, NULL, CLI_OPT_WAIT }, { NULL, 0, NULL, 0 }
+/* --quiet (no progress bar) and --wait SECONDS (for another balena-img's lock):
+ * true when opt was one of these and is handled. A bad --wait value fills err
+ * and returns false, so the caller's unknown-option error reports it. */
+bool cli_common_option(int opt, struct bimg_error *err);
 extern bool cli_quiet;
 /* Draw a progress bar for long steps when stderr is a terminal. */
 void cli_progress_init(void);

@@ -58,7 +58,7 @@ static int parse(int argc, char **argv, struct batch_args *a, struct bimg_error 
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":j:h", options, NULL)) != -1) {
-                if (cli_common_option(opt))
+                if (cli_common_option(opt, err))
                         continue;
                 switch (opt) {
                 case 'j':

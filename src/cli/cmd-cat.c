@@ -14,7 +14,7 @@ int cmd_cat(int argc, char **argv, struct bimg_error *err)
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (cli_common_option(opt))
+                if (cli_common_option(opt, err))
                         continue;
                 if (opt != CLI_OPT_HELP)
                         return cli_bad_option("cat", opt, argv, err);

@@ -157,7 +157,7 @@ int cmd_config(int argc, char **argv, struct bimg_error *err)
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
-                if (cli_common_option(opt))
+                if (cli_common_option(opt, err))
                         continue;
                 if (opt == 'o' || opt == 'b') {
                         output = opt == 'o' ? optarg : output;

@@ -59,7 +59,7 @@ static int parse(int argc, char **argv, struct bimg_configure_opts *o, bool *dry
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":o:h", options, &index)) != -1) {
-                if (cli_common_option(opt))
+                if (cli_common_option(opt, err))
                         continue;
                 switch (opt) {
                 case OPT_DRY_RUN: *dry_run = true; break;

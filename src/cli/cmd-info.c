@@ -189,7 +189,7 @@ int cmd_info(int argc, char **argv, struct bimg_error *err)
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (cli_common_option(opt))
+                if (cli_common_option(opt, err))
                         continue;
                 switch (opt) {
                 case 'j':

@@ -109,7 +109,7 @@ int cmd_ls(int argc, char **argv, struct bimg_error *err)
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":lh", options, NULL)) != -1) {
-                if (cli_common_option(opt))
+                if (cli_common_option(opt, err))
                         continue;
                 switch (opt) {
                 case 'l':

@@ -164,7 +164,9 @@ static void usage(FILE *out)
                      "command\n"
                      "  -V, --version    show the version\n"
                      "  --quiet          (any command) no progress bar on stderr; it is drawn\n"
-                     "                   only on a terminal, for steps over a second\n\n"
+                     "                   only on a terminal, for steps over a second\n"
+                     "  --wait SECONDS   (any command) wait for another balena-img using the\n"
+                     "                   image instead of failing at once\n\n"
                      "Exit status: 0 ok, 1 internal error, 2 usage, 3 not found or not an image,\n"
                      "4 unsupported (LUKS, unknown filesystem), 5 I/O or tool failure, 6 invalid "
                      "value.\nSee balena-img(1).\n");

@@ -4,6 +4,7 @@
  * only when stderr is a terminal and --quiet was not given. stdout (results,
  * --json) never sees it.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +82,24 @@ void cli_progress_init(void)
                 bimg_set_progress(draw, NULL);
 }
 
-bool cli_common_option(int opt)
+bool cli_common_option(int opt, struct bimg_error *err)
 {
-        if (opt != CLI_OPT_QUIET)
+        char *end;
+        unsigned long seconds;
+
+        if (opt == CLI_OPT_QUIET) {
+                cli_quiet = true;
+                return true;
+        }
+        if (opt != CLI_OPT_WAIT)
                 return false;
-        cli_quiet = true;
+        seconds = strtoul(optarg, &end, 10);
+        if (!optarg[0] || *end || optarg[0] == '-' || seconds > 86400) {
+                /* the caller's unknown-option path reports this first error */
+                bimg_fail(err, BIMG_E_USAGE, "--wait '%s': expected seconds, 0 to 86400",
+                          optarg);
+                return false;
+        }
+        bimg_set_lock_wait((unsigned)seconds);
         return true;
 }

@@ -9,9 +9,40 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "image/image.h"
+
+/* How long an open waits for another balena-img's lock (bimg_set_lock_wait). */
+static unsigned lock_wait_seconds;
+
+void bimg_set_lock_wait(unsigned seconds)
+{
+        lock_wait_seconds = seconds;
+}
+
+/* flock without blocking, retried every 50 ms until the wait is over: a
+ * blocking flock could not be given up on time. errno is EWOULDBLOCK when
+ * the lock stayed taken. */
+static int take_lock(int fd, bool writable)
+{
+        struct timespec pause = { 0, 50 * 1000 * 1000 }, start, now;
+
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        for (;;) {
+                if (flock(fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+                        return 0;
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                        return -1;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if (now.tv_sec - start.tv_sec >= (time_t)lock_wait_seconds) {
+                        errno = EWOULDBLOCK;
+                        return -1;
+                }
+                nanosleep(&pause, NULL);
+        }
+}
 
 #define MIB (1024.0 * 1024.0)
 
@@ -148,13 +179,20 @@ static int open_locked(const char *path, const char *name, bool writable, int *r
                 return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is empty (0 bytes), not a disk "
                                  "image", name);
         }
-        if (flock(fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
+        if (take_lock(fd, writable) < 0) {
                 int e = errno;
 
                 close(fd);
+                if (e == EWOULDBLOCK && lock_wait_seconds)
+                        return bimg_fail(err, BIMG_E_IO, "'%s' is still in use by another "
+                                         "balena-img that is %s it after %u s; wait longer "
+                                         "(--wait) or retry when it has finished", name,
+                                         writable ? "reading or changing" : "changing",
+                                         lock_wait_seconds);
                 if (e == EWOULDBLOCK)
                         return bimg_fail(err, BIMG_E_IO, "'%s' is in use by another balena-img "
-                                         "that is %s it; retry when it has finished", name,
+                                         "that is %s it; retry when it has finished, or give "
+                                         "--wait SECONDS", name,
                                          writable ? "reading or changing" : "changing");
                 return bimg_fail_errno(err, BIMG_E_IO, e, "cannot lock '%s'", name);
         }
