@@ -129,17 +129,22 @@ static json_t *device_json(const struct bimg_batch_device *d)
                                                                 : json_null());
 }
 
+/* How many devices of this shard are in each state. */
+static void count_states(const struct bimg_batch *b, size_t counts[3])
+{
+        counts[0] = counts[1] = counts[2] = 0;
+        for (size_t i = 0; i < bimg_batch_count(b); i++)
+                counts[bimg_batch_device(b, i)->state]++;
+}
+
 static json_t *results_json(const struct bimg_batch *b, const struct batch_args *a)
 {
-        size_t n = bimg_batch_count(b), counts[3] = { 0 };
+        size_t n = bimg_batch_count(b), counts[3];
         json_t *devices = json_array();
 
-        for (size_t i = 0; i < n; i++) {
-                const struct bimg_batch_device *d = bimg_batch_device(b, i);
-
-                counts[d->state]++;
-                json_array_append_new(devices, device_json(d));
-        }
+        count_states(b, counts);
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(devices, device_json(bimg_batch_device(b, i)));
         return json_pack("{s:o, s:o, s:b, s:I, s:I, s:I, s:o}",
                          "manifest", out_str(bimg_batch_manifest_path(b)),
                          "shard", a->opts.shard_count
@@ -194,13 +199,12 @@ static int finish(const struct bimg_batch *b, const struct batch_args *a, int st
 {
         json_t *root = results_json(b, a);
         char *path = a->results ? strdup(a->results) : default_results(a);
-        size_t ok = 0, failed = 0, n = bimg_batch_count(b);
+        size_t counts[3], n = bimg_batch_count(b), ok, failed;
         int r;
 
-        for (size_t i = 0; i < n; i++) {
-                ok += bimg_batch_device(b, i)->state == BIMG_BATCH_OK;
-                failed += bimg_batch_device(b, i)->state == BIMG_BATCH_FAILED;
-        }
+        count_states(b, counts);
+        ok = counts[BIMG_BATCH_OK];
+        failed = counts[BIMG_BATCH_FAILED];
         if (!root || !path) {
                 json_decref(root);
                 free(path);

@@ -59,3 +59,47 @@ int file_read_path(const char *path, size_t max, char **ret, size_t *ret_len,
         close(fd);
         return r;
 }
+
+int file_write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EIO;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int file_data_ranges(int fd, uint64_t size, file_range_fn fn, void *data)
+{
+        uint64_t pos = 0;
+
+        while (pos < size) {
+                off_t start = lseek(fd, (off_t)pos, SEEK_DATA), end;
+                int r;
+
+                if (start < 0)
+                        return errno == ENXIO ? 0 : -errno;     /* ENXIO: only a hole is left */
+                if ((uint64_t)start >= size)
+                        return 0;
+                end = lseek(fd, start, SEEK_HOLE);
+                if (end < 0)
+                        return -errno;
+                if ((uint64_t)end > size)
+                        end = (off_t)size;
+                r = fn((uint64_t)start, (uint64_t)end, data);
+                if (r != 0)
+                        return r;
+                pos = (uint64_t)end;
+        }
+        return 0;
+}

@@ -4,6 +4,7 @@
 #define BIMG_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "balena-img.h"
 
@@ -16,5 +17,15 @@ int file_read_fd(int fd, size_t max, const char *name, char **ret, size_t *ret_l
  * BIMG_E_NOT_FOUND). */
 int file_read_path(const char *path, size_t max, char **ret, size_t *ret_len,
                    struct bimg_error *err);
+
+/* Write all of buf to fd (retrying short writes). Returns 0 or -errno. */
+int file_write_all(int fd, const void *buf, size_t len);
+
+/* The data ranges of a sparse file: fn(start, end, data) for each [start, end)
+ * below size that SEEK_DATA/SEEK_HOLE report, in order; holes are skipped. Stops
+ * at fn's first non-zero return and returns it; else 0, or -errno if the file
+ * could not be mapped. */
+typedef int (*file_range_fn)(uint64_t start, uint64_t end, void *data);
+int file_data_ranges(int fd, uint64_t size, file_range_fn fn, void *data);
 
 #endif

@@ -25,6 +25,7 @@
 #include <ext2fs/ext2fs.h>
 
 #include "balena-img.h"
+#include "base/file.h"
 #include "base/path.h"
 #include "fs/fs.h"
 
@@ -343,22 +344,6 @@ static errcode_t release_inode(ext2_filsys e2, ext2_ino_t ino, struct ext2_inode
         return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return -EIO;
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
 
 static ssize_t read_some(int fd, char *buf, size_t len)
 {
@@ -575,7 +560,7 @@ static int ext4_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct 
                  * size (fixed upstream in 10d77615) */
                 if (got > left)
                         got = (unsigned int)left;
-                r = write_all(fd, buf, got);
+                r = file_write_all(fd, buf, got);
                 if (r < 0) {
                         bimg_fail_errno(err, BIMG_E_IO, -r, "%s: cannot copy '%s' out",
                                         fs->what, path);

@@ -6,7 +6,6 @@
  * command that looks at many files of one folder spawns mdir once.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,8 +13,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "base/file.h"
 #include "base/path.h"
 #include "base/spawn.h"
 #include "fs/fs.h"
@@ -102,20 +101,6 @@ static void cache_file(struct fat_state *st, const char *path, char *data, size_
         f[st->n_files++] = (struct fat_file){ copy, data, len };
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, data, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                data += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
 
 static int check_fat_path(struct bimg_fs *fs, const char *path, struct bimg_error *err)
 {
@@ -441,6 +426,15 @@ static int fat_stat(struct bimg_fs *fs, const char *path, struct bimg_stat *ret_
         return 0;
 }
 
+static int copy_out(const struct bimg_fs *fs, const char *path, int fd, const char *data,
+                    size_t len, struct bimg_error *err)
+{
+        int r = file_write_all(fd, data, len);
+
+        return r < 0 ? bimg_fail_errno(err, BIMG_E_IO, -r, "%s: cannot copy '%s'", fs->what, path)
+                     : 0;
+}
+
 static int fat_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct bimg_error *err)
 {
         struct fat_state *st = fs->priv;
@@ -456,12 +450,9 @@ static int fat_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct b
                 return -1;      /* stat_entry failed: missing, or mdir could not run */
         const struct fat_file *f = cached_file(st, path);
         if (f)
-                return write_all(fd, f->data, f->len) < 0
-                               ? bimg_fail_errno(err, BIMG_E_IO, errno, "%s: cannot copy '%s'",
-                                                 fs->what, path)
-                               : 0;
+                return copy_out(fs, path, fd, f->data, f->len, err);
         const char *argv[] = { MTYPE_PATH, "-i", st->drive, tgt, NULL };
-        if (e->st.size > FAT_FILE_CACHE_MAX) {
+        if (e->st.size > FAT_FILE_CACHE_MAX) {  /* streamed, not kept */
                 if (bimg_run(argv, fs->image_fd, fd, &res, err) < 0)
                         return -1;
         } else {
@@ -470,15 +461,13 @@ static int fat_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct b
 
                 if (bimg_run_capture(argv, fs->image_fd, &data, &len, &res, err) < 0)
                         return -1;
-                if (res.exit_status == 0 && write_all(fd, data, len) < 0) {
-                        free(data);
-                        return bimg_fail_errno(err, BIMG_E_IO, errno, "%s: cannot copy '%s'",
-                                               fs->what, path);
-                }
-                if (res.exit_status == 0)
+                if (res.exit_status == 0) {
+                        int r = copy_out(fs, path, fd, data, len, err);
+
                         cache_file(st, path, data, len);
-                else
-                        free(data);
+                        return r;
+                }
+                free(data);
         }
         if (res.exit_status != 0)
                 return bimg_fail(err, BIMG_E_IO, "%s: cannot read '%s': %s", fs->what, path,

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/progress.h"
 #include "image/image.h"
 
@@ -73,30 +74,33 @@ static int copy_range(int in, int out, uint64_t offset, uint64_t len)
         return 0;
 }
 
+struct sparse_copy {
+        int in, out;
+        uint64_t size;
+};
+
+static int copy_data_range(uint64_t start, uint64_t end, void *data)
+{
+        const struct sparse_copy *c = data;
+        int r = copy_range(c->in, c->out, start, end - start);
+
+        if (r == 0)
+                progress_report("copying", end, c->size);
+        return r;
+}
+
 /* Holes stay holes: only the data ranges SEEK_DATA finds are copied. */
 static int copy_sparse(int in, int out, uint64_t size)
 {
-        uint64_t pos = 0;
+        struct sparse_copy c = { in, out, size };
+        int r;
 
         if (ioctl(out, FICLONE, in) == 0)       /* a whole-file clone, where offered */
                 return 0;
-        while (pos < size) {
-                off_t data = lseek(in, (off_t)pos, SEEK_DATA), hole;
-                int r;
-
-                if (data < 0)
-                        return errno == ENXIO ? 0 : -errno;     /* only a hole is left */
-                hole = lseek(in, data, SEEK_HOLE);
-                if (hole < 0)
-                        return -errno;
-                r = copy_range(in, out, (uint64_t)data, (uint64_t)(hole - data));
-                if (r < 0)
-                        return r;
-                pos = (uint64_t)hole;
-                progress_report("copying", pos, size);
-        }
-        progress_report("copying", size, size);
-        return 0;
+        r = file_data_ranges(in, size, copy_data_range, &c);
+        if (r == 0)
+                progress_report("copying", size, size);
+        return r;
 }
 
 int bimg_output_begin(const char *input, const char *output, struct bimg_output **ret_out,

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/path.h"
 #include "base/workers.h"
 #include "config/batchfile.h"
@@ -487,38 +488,51 @@ static int hash_range(int fd, uint64_t from, uint64_t to, bool hole, struct cryp
         return 0;
 }
 
+struct file_hash {
+        int fd;
+        struct crypto_sha256 *h;
+        uint64_t hashed;        /* bytes hashed so far */
+        const char *path;
+        struct bimg_error *err;
+};
+
+/* The hole before a data range, then the range. */
+static int hash_data_range(uint64_t start, uint64_t end, void *data)
+{
+        struct file_hash *fh = data;
+
+        if (hash_range(fh->fd, fh->hashed, start, true, fh->h, fh->path, fh->err) < 0 ||
+            hash_range(fh->fd, start, end, false, fh->h, fh->path, fh->err) < 0)
+                return -1;
+        fh->hashed = end;
+        return 0;
+}
+
 static int file_sha256(const char *path, char hex[65], struct bimg_error *err)
 {
-        struct crypto_sha256 *h = NULL;
-        int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
+        struct file_hash fh = { .fd = open(path, O_RDONLY | O_CLOEXEC), .path = path,
+                                .err = err };
         struct stat st;
-        uint64_t pos = 0;
+        int r = -1;
 
-        if (fd < 0 || fstat(fd, &st) < 0) {
+        if (fh.fd < 0 || fstat(fh.fd, &st) < 0) {
                 bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", path);
                 goto out;
         }
-        if (crypto_sha256_begin(&h, err) < 0)
+        if (crypto_sha256_begin(&fh.h, err) < 0)
                 goto out;
-        while (pos < (uint64_t)st.st_size) {
-                off_t data = lseek(fd, (off_t)pos, SEEK_DATA), hole;
-
-                if (data < 0)           /* ENXIO: only a hole is left */
-                        data = st.st_size;
-                hole = data < st.st_size ? lseek(fd, data, SEEK_HOLE) : st.st_size;
-                if (hole < 0)
-                        hole = st.st_size;
-                if (hash_range(fd, pos, (uint64_t)data, true, h, path, err) < 0 ||
-                    hash_range(fd, (uint64_t)data, (uint64_t)hole, false, h, path, err) < 0)
-                        goto out;
-                pos = (uint64_t)hole;
-        }
-        r = crypto_sha256_hex(h, hex, err);
+        r = file_data_ranges(fh.fd, (uint64_t)st.st_size, hash_data_range, &fh);
+        if (r == 0)     /* the hole after the last range */
+                r = hash_range(fh.fd, fh.hashed, (uint64_t)st.st_size, true, fh.h, path, err);
+        if (r < -1)
+                bimg_fail_errno(err, BIMG_E_IO, -r, "cannot read '%s'", path);
+        if (r == 0)
+                r = crypto_sha256_hex(fh.h, hex, err);
 out:
-        crypto_sha256_free(h);
-        if (fd >= 0)
-                close(fd);
-        return r;
+        crypto_sha256_free(fh.h);
+        if (fh.fd >= 0)
+                close(fh.fd);
+        return r < 0 ? -1 : 0;
 }
 
 /* A compressed base would be unpacked again for every device: unpack it once,

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "config/crypto.h"
 
 #define BLOCK 4096
@@ -22,46 +23,49 @@ struct range {
         uint64_t first, last;   /* block numbers, inclusive */
 };
 
+struct range_list {
+        struct range *r;
+        size_t n, cap;
+};
+
+/* One data range as blocks, merged into the last one when they touch. */
+static int add_blocks(uint64_t start, uint64_t end, void *data)
+{
+        struct range_list *l = data;
+        uint64_t first = start / BLOCK, last = (end - 1) / BLOCK;
+
+        if (l->n > 0 && first <= l->r[l->n - 1].last + 1) {
+                if (last > l->r[l->n - 1].last)
+                        l->r[l->n - 1].last = last;
+                return 0;
+        }
+        if (l->n == l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 64;
+                struct range *grown = realloc(l->r, cap * sizeof(*grown));
+
+                if (!grown)
+                        return -ENOMEM;
+                l->r = grown;
+                l->cap = cap;
+        }
+        l->r[l->n++] = (struct range){ first, last };
+        return 0;
+}
+
 /* The data ranges of fd as block ranges, neighbours merged. */
 static int mapped_ranges(int fd, uint64_t size, struct range **ret, size_t *ret_n,
                          struct bimg_error *err)
 {
-        struct range *r = NULL;
-        size_t n = 0, cap = 0;
-        off_t pos = 0;
+        struct range_list l = { 0 };
+        int r = file_data_ranges(fd, size, add_blocks, &l);
 
-        while ((uint64_t)pos < size) {
-                off_t data = lseek(fd, pos, SEEK_DATA), hole;
-
-                if (data < 0 && errno == ENXIO)
-                        break;                  /* only a hole is left */
-                hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
-                if (hole < 0) {
-                        free(r);
-                        return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot map the image");
-                }
-                uint64_t first = (uint64_t)data / BLOCK, last = ((uint64_t)hole - 1) / BLOCK;
-
-                if (n > 0 && first <= r[n - 1].last + 1) {
-                        if (last > r[n - 1].last)
-                                r[n - 1].last = last;
-                } else {
-                        if (n == cap) {
-                                struct range *grown = realloc(r, (cap ? cap * 2 : 64) *
-                                                                         sizeof(*r));
-                                if (!grown) {
-                                        free(r);
-                                        return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-                                }
-                                r = grown;
-                                cap = cap ? cap * 2 : 64;
-                        }
-                        r[n++] = (struct range){ first, last };
-                }
-                pos = hole;
+        if (r < 0) {
+                free(l.r);
+                return r == -ENOMEM ? bimg_fail(err, BIMG_E_FAILURE, "out of memory")
+                                    : bimg_fail_errno(err, BIMG_E_IO, -r, "cannot map the image");
         }
-        *ret = r;
-        *ret_n = n;
+        *ret = l.r;
+        *ret_n = l.n;
         return 0;
 }
 
