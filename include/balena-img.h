@@ -53,6 +53,10 @@ struct bimg_image;
 enum bimg_open_flags {
         BIMG_OPEN_READ = 0,     /* shared flock */
         BIMG_OPEN_WRITE = 1,    /* exclusive flock */
+        /* with WRITE: the caller holds the only copy (a fresh output), so changes go
+         * straight in; without it they are staged and committed through a rollback
+         * journal beside the image */
+        BIMG_OPEN_PRIVATE = 2,
 };
 
 enum bimg_role {
@@ -96,7 +100,9 @@ typedef void (*bimg_warn_fn)(const char *message, void *data);
 
 /* Open a raw disk image, read its partition table and probe every partition.
  * Readers take a shared flock, writers (BIMG_OPEN_WRITE) an exclusive one; both
- * fail at once when the other kind holds it. On success *ret_img is yours:
+ * fail (or wait, bimg_set_lock_wait) when the other kind holds it. A change left
+ * unfinished by a killed process (a rollback journal beside the image) is undone
+ * first, by readers too. On success *ret_img is yours:
  * bimg_image_close() frees it and everything obtained from it. */
 int bimg_image_open(const char *path, unsigned flags, struct bimg_image **ret_img,
                     struct bimg_error *err);

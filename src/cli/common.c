@@ -77,7 +77,8 @@ int cli_begin_change(const char *path, const char *output, struct bimg_image **r
                 return cli_open_image(path, true, ret_img, err);
         if (bimg_output_begin(path, output, ret_out, &temp, err) < 0)
                 return -1;
-        if (bimg_image_open_as(temp, output, BIMG_OPEN_WRITE, ret_img, err) < 0) {
+        if (bimg_image_open_as(temp, output, BIMG_OPEN_WRITE | BIMG_OPEN_PRIVATE, ret_img,
+                               err) < 0) {
                 bimg_output_abort(*ret_out);
                 *ret_out = NULL;
                 return -1;

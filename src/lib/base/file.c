@@ -79,27 +79,109 @@ int file_write_all(int fd, const void *buf, size_t len)
         return 0;
 }
 
-int file_data_ranges(int fd, uint64_t size, file_range_fn fn, void *data)
+int file_data_ranges_in(int fd, uint64_t from, uint64_t to, file_range_fn fn, void *data)
 {
-        uint64_t pos = 0;
+        uint64_t pos = from;
 
-        while (pos < size) {
+        while (pos < to) {
                 off_t start = lseek(fd, (off_t)pos, SEEK_DATA), end;
                 int r;
 
                 if (start < 0)
                         return errno == ENXIO ? 0 : -errno;     /* ENXIO: only a hole is left */
-                if ((uint64_t)start >= size)
+                if ((uint64_t)start >= to)
                         return 0;
                 end = lseek(fd, start, SEEK_HOLE);
                 if (end < 0)
                         return -errno;
-                if ((uint64_t)end > size)
-                        end = (off_t)size;
+                if ((uint64_t)end > to)
+                        end = (off_t)to;
                 r = fn((uint64_t)start, (uint64_t)end, data);
                 if (r != 0)
                         return r;
                 pos = (uint64_t)end;
+        }
+        return 0;
+}
+
+int file_data_ranges(int fd, uint64_t size, file_range_fn fn, void *data)
+{
+        return file_data_ranges_in(fd, 0, size, fn, data);
+}
+
+int file_pread_all(int fd, void *buf, size_t len, uint64_t offset)
+{
+        char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = pread(fd, p, len, (off_t)offset);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                p += n;
+                len -= (size_t)n;
+                offset += (uint64_t)n;
+        }
+        return 0;
+}
+
+int file_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = pwrite(fd, p, len, (off_t)offset);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                p += n;
+                len -= (size_t)n;
+                offset += (uint64_t)n;
+        }
+        return 0;
+}
+
+/* Plain pread/pwrite, where copy_file_range is not offered (another
+ * filesystem: EXDEV on this kernel). */
+static int copy_by_hand(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t len)
+{
+        static char buf[1 << 20];
+
+        while (len > 0) {
+                size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+                int r = file_pread_all(in, buf, n, in_off);
+
+                if (r == 0)
+                        r = file_pwrite_all(out, buf, n, out_off);
+                if (r < 0)
+                        return r;
+                in_off += n;
+                out_off += n;
+                len -= n;
+        }
+        return 0;
+}
+
+int file_copy(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t len)
+{
+        off_t from = (off_t)in_off, to = (off_t)out_off;
+
+        while (len > 0) {
+                ssize_t n = copy_file_range(in, &from, out, &to, len > (1u << 30) ? 1u << 30
+                                                                                  : len, 0);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP ||
+                              errno == ENOSYS))
+                        return copy_by_hand(in, (uint64_t)from, out, (uint64_t)to, len);
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                len -= (uint64_t)n;
         }
         return 0;
 }

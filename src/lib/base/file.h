@@ -27,5 +27,17 @@ int file_write_all(int fd, const void *buf, size_t len);
  * could not be mapped. */
 typedef int (*file_range_fn)(uint64_t start, uint64_t end, void *data);
 int file_data_ranges(int fd, uint64_t size, file_range_fn fn, void *data);
+/* The same for the part [from, to) of the file. */
+int file_data_ranges_in(int fd, uint64_t from, uint64_t to, file_range_fn fn, void *data);
+
+/* Exactly len bytes at offset, retrying short transfers: 0, or -errno (-EIO at
+ * the end of the file). */
+int file_pread_all(int fd, void *buf, size_t len, uint64_t offset);
+int file_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
+
+/* Copy len bytes of in at in_off to out at out_off with copy_file_range (which
+ * clones where the filesystem can), or pread/pwrite where it is not offered.
+ * 0 or -errno. */
+int file_copy(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t len);
 
 #endif

@@ -35,9 +35,13 @@ static char *const *environment(void)
         return tool_env;
 }
 
-bool spawn_fixed_time(void)
+bool spawn_fixed_time(int64_t *ret_epoch)
 {
-        return environment()[sizeof(tool_env) / sizeof(tool_env[0]) - 2] != NULL;
+        const char *set = environment()[sizeof(tool_env) / sizeof(tool_env[0]) - 2];
+
+        if (set && ret_epoch)
+                *ret_epoch = strtoll(set + strlen("SOURCE_DATE_EPOCH="), NULL, 10);
+        return set != NULL;
 }
 
 static void read_as_one_line(int fd, char *buf, size_t size)

@@ -23,7 +23,8 @@ int bimg_run(const char *const argv[], int image_fd, int out_fd,
 int bimg_run_capture(const char *const argv[], int image_fd, char **ret_out, size_t *ret_len,
                      struct bimg_run_result *res, struct bimg_error *err);
 
-/* SOURCE_DATE_EPOCH is set (to digits): the tools date what they write by it. */
-bool spawn_fixed_time(void);
+/* SOURCE_DATE_EPOCH is set (to digits): the tools date what they write by it,
+ * and so does the ext4 backend. Its value goes to *ret_epoch (may be NULL). */
+bool spawn_fixed_time(int64_t *ret_epoch);
 
 #endif

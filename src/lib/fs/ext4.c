@@ -27,6 +27,7 @@
 #include "balena-img.h"
 #include "base/file.h"
 #include "base/path.h"
+#include "base/spawn.h"
 #include "fs/fs.h"
 
 #define COPY_CHUNK (256u * 1024u)
@@ -362,6 +363,7 @@ static int open_e2(const struct bimg_fs *fs, bool rw, ext2_filsys *ret_e2,
 {
         char name[64], opts[64];
         ext2_filsys e2 = NULL;
+        int64_t epoch;
         errcode_t e;
 
         /* libext2fs opens the image again by name; the fd's file is the one we locked */
@@ -373,6 +375,9 @@ static int open_e2(const struct bimg_fs *fs, bool rw, ext2_filsys *ret_e2,
                 return bimg_fail(err, is_errno(e) ? BIMG_E_IO : BIMG_E_UNSUPPORTED,
                                  "%s: no usable ext2/3/4 filesystem: %s", fs->what,
                                  error_message(e));
+        /* dated like mtools' writes: the same change gives the same bytes */
+        if (!e2->now && spawn_fixed_time(&epoch))
+                e2->now = (time_t)epoch;
         *ret_e2 = e2;
         return 0;
 }

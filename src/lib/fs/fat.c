@@ -526,7 +526,7 @@ static int fat_write_from_file(struct bimg_fs *fs, const char *host_path, const 
          * write; host_path is absolute ("-" = stdin) */
         const char *argv[] = { MCOPY_PATH, "-n", "-o", "-m", "-i", st->drive, host_path, tgt,
                                NULL };
-        if (spawn_fixed_time())
+        if (spawn_fixed_time(NULL))
                 argv[3] = "-n";         /* a harmless repeat in -m's place */
         return run_write(fs, argv, "write", path, err);
 }

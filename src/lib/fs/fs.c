@@ -46,7 +46,8 @@ static int unsupported(const struct bimg_part *part, struct bimg_error *err)
         }
 }
 
-static int fs_open(int image_fd, const struct bimg_part *part, bool writable,
+/* part's filesystem, found in fd at offset (the image, or a staged copy at 0) */
+static int fs_open(int fd, uint64_t offset, const struct bimg_part *part, bool writable,
                    struct bimg_fs **ret_fs, struct bimg_error *err)
 {
         const struct bimg_fs_ops *ops;
@@ -67,8 +68,8 @@ static int fs_open(int image_fd, const struct bimg_part *part, bool writable,
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         *fs = (struct bimg_fs){
                 .ops = ops,
-                .image_fd = image_fd,
-                .offset = part->offset,
+                .image_fd = fd,
+                .offset = offset,
                 .size = part->size,
                 .writable = writable,
         };
@@ -82,7 +83,7 @@ static int fs_open(int image_fd, const struct bimg_part *part, bool writable,
         return 0;
 }
 
-static void fs_close(struct bimg_fs *fs)
+void fs_close(struct bimg_fs *fs)
 {
         if (!fs)
                 return;
@@ -113,10 +114,26 @@ int bimg_image_fs(struct bimg_image *img, const struct bimg_part *part,
                 img->fs_slots_free = free_slots;
         }
         if (!img->fs_slots[i] &&
-            fs_open(img->fd, part, img->writable, &img->fs_slots[i], err) < 0)
+            fs_open(img->fd, part->offset, part, img->writable, &img->fs_slots[i], err) < 0)
                 return -1;
         *ret_fs = img->fs_slots[i];
         return 0;
+}
+
+int fs_open_copy(int fd, const struct bimg_part *part, struct bimg_fs **ret_fs,
+                 struct bimg_error *err)
+{
+        return fs_open(fd, 0, part, true, ret_fs, err);
+}
+
+void fs_forget(struct bimg_image *img, const struct bimg_part *part)
+{
+        size_t i = (size_t)(part - img->parts);
+
+        if (img->fs_slots && i < img->n_parts) {
+                fs_close(img->fs_slots[i]);
+                img->fs_slots[i] = NULL;
+        }
 }
 
 const char *bimg_fs_type(const struct bimg_fs *fs)

@@ -40,6 +40,14 @@ struct bimg_fs_ops {
         int (*check_path)(struct bimg_fs *fs, const char *path, struct bimg_error *err);
 };
 
+/* fs.c: a filesystem over a staged copy of part's bytes (fd, from offset 0),
+ * writable; fs_close() closes it (ext4 writes are flushed by then). */
+int fs_open_copy(int fd, const struct bimg_part *part, struct bimg_fs **ret_fs,
+                 struct bimg_error *err);
+void fs_close(struct bimg_fs *fs);
+/* Close part's open filesystem, if any: the next use reads the image afresh. */
+void fs_forget(struct bimg_image *img, const struct bimg_part *part);
+
 extern const struct bimg_fs_ops fat_ops;        /* fat.c: mtools through base/spawn.c */
 extern const struct bimg_fs_ops ext4_ops;       /* ext4.c: libext2fs */
 

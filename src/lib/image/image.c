@@ -152,8 +152,75 @@ static int unpack(struct bimg_image *img, struct bimg_error *err)
         return 0;
 }
 
-static int open_locked(const char *path, const char *name, bool writable, int *ret_fd,
-                       uint64_t *ret_size, struct bimg_error *err)
+/* The lock, or an error saying who holds it and what to do. */
+static int lock_or_explain(int fd, bool writable, const char *name, struct bimg_error *err)
+{
+        if (take_lock(fd, writable) < 0) {
+                int e = errno;
+
+                if (e == EWOULDBLOCK && lock_wait_seconds)
+                        return bimg_fail(err, BIMG_E_IO, "'%s' is still in use by another "
+                                         "balena-img that is %s it after %u s; wait longer "
+                                         "(--wait) or retry when it has finished", name,
+                                         writable ? "reading or changing" : "changing",
+                                         lock_wait_seconds);
+                if (e == EWOULDBLOCK)
+                        return bimg_fail(err, BIMG_E_IO, "'%s' is in use by another balena-img "
+                                         "that is %s it; retry when it has finished, or give "
+                                         "--wait SECONDS", name,
+                                         writable ? "reading or changing" : "changing");
+                return bimg_fail_errno(err, BIMG_E_IO, e, "cannot lock '%s'", name);
+        }
+        return 0;
+}
+
+/* A reader found an unfinished change: undo it through a writable fd of its own
+ * under the exclusive lock, then the reader locks again and looks again. */
+static int undo_for_reader(const char *path, const char *journal, const char *name,
+                           struct bimg_error *err)
+{
+        int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY), r;
+
+        if (fd < 0)
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "'%s' has an unfinished change "
+                                       "(an interrupted balena-img) that must be undone first, "
+                                       "but it cannot be written; run balena-img on it as a "
+                                       "user who can write it and its folder", name);
+        r = lock_or_explain(fd, true, name, err);
+        if (r == 0)
+                r = journal_roll_back(journal, fd, name, err);
+        close(fd);                      /* releases the exclusive lock */
+        return r;
+}
+
+/* Take the lock; then, before anything reads the image, undo a change a killed
+ * balena-img left unfinished. */
+static int lock_undone(const char *path, const char *journal, const char *name, int fd,
+                       bool writable, struct bimg_error *err)
+{
+        int r;
+
+        for (;;) {
+                r = lock_or_explain(fd, writable, name, err);
+                if (r == 0)
+                        r = journal_pending(journal, name, err);
+                if (r <= 0)
+                        break;
+                if (writable) {
+                        r = journal_roll_back(journal, fd, name, err);
+                        break;
+                }
+                flock(fd, LOCK_UN);
+                if (undo_for_reader(path, journal, name, err) < 0) {
+                        r = -1;
+                        break;
+                }
+        }
+        return r;
+}
+
+static int open_locked(const char *path, const char *journal, const char *name,
+                       bool writable, int *ret_fd, uint64_t *ret_size, struct bimg_error *err)
 {
         struct stat st;
         int fd;
@@ -179,22 +246,9 @@ static int open_locked(const char *path, const char *name, bool writable, int *r
                 return bimg_fail(err, BIMG_E_NOT_FOUND, "'%s' is empty (0 bytes), not a disk "
                                  "image", name);
         }
-        if (take_lock(fd, writable) < 0) {
-                int e = errno;
-
+        if (lock_undone(path, journal, name, fd, writable, err) < 0) {
                 close(fd);
-                if (e == EWOULDBLOCK && lock_wait_seconds)
-                        return bimg_fail(err, BIMG_E_IO, "'%s' is still in use by another "
-                                         "balena-img that is %s it after %u s; wait longer "
-                                         "(--wait) or retry when it has finished", name,
-                                         writable ? "reading or changing" : "changing",
-                                         lock_wait_seconds);
-                if (e == EWOULDBLOCK)
-                        return bimg_fail(err, BIMG_E_IO, "'%s' is in use by another balena-img "
-                                         "that is %s it; retry when it has finished, or give "
-                                         "--wait SECONDS", name,
-                                         writable ? "reading or changing" : "changing");
-                return bimg_fail_errno(err, BIMG_E_IO, e, "cannot lock '%s'", name);
+                return -1;
         }
         *ret_fd = fd;
         *ret_size = (uint64_t)st.st_size;
@@ -212,21 +266,29 @@ int bimg_image_open_as(const char *path, const char *name, unsigned flags,
 {
         bool writable = flags & BIMG_OPEN_WRITE;
         struct bimg_image *img;
+        char *journal = NULL;
         uint64_t size = 0;
         int fd = -1;
 
-        if (open_locked(path, name, writable, &fd, &size, err) < 0)
+        if (journal_path(path, &journal, err) < 0)
                 return -1;
+        if (open_locked(path, journal, name, writable, &fd, &size, err) < 0) {
+                free(journal);
+                return -1;
+        }
         img = calloc(1, sizeof(*img));
         if (img)
                 img->path = strdup(name);
         if (!img || !img->path) {
                 free(img);
+                free(journal);
                 close(fd);
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         }
-        img->fd = fd;                                   /* img owns fd from here */
+        img->fd = fd;                                   /* img owns fd and journal from here */
+        img->journal = journal;
         img->writable = writable;
+        img->private_copy = writable && (flags & BIMG_OPEN_PRIVATE);
         img->size = size;
         if (sniff_compressed(fd) && unpack(img, err) < 0)
                 goto fail;
@@ -259,6 +321,7 @@ void bimg_image_close(struct bimg_image *img)
                 close(img->fd);                         /* releases the flock */
         free(img->parts);
         free(img->path);
+        free(img->journal);
         free(img);
 }
 

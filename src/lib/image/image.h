@@ -9,6 +9,8 @@ struct bimg_image {
         char *path;
         int fd;                 /* O_CLOEXEC, flock'ed for the handle's lifetime */
         bool writable;
+        bool private_copy;      /* BIMG_OPEN_PRIVATE: changes go straight in, unjournalled */
+        char *journal;          /* IMAGE.balena-img-journal, beside the real file */
         uint64_t size;
         char table_type[8];     /* "dos", "gpt" */
         char disk_id[48];
@@ -50,6 +52,35 @@ int uncompress_image(int in, const char *path, int out_fd, struct bimg_error *er
 
 /* sniff.c: true when the file behind fd starts like a compressed image. */
 bool sniff_compressed(int fd);
+
+/* journal.c: crash-safe in-place changes (see there). A patch is len new bytes,
+ * read from src_fd at src_offset, for the image at offset. */
+struct image_patch {
+        uint64_t offset;
+        uint64_t len;
+        int src_fd;
+        uint64_t src_offset;
+};
+/* IMAGE.balena-img-journal beside the file image_path resolves to. */
+int journal_path(const char *image_path, char **ret, struct bimg_error *err);
+/* 1 when an armed journal (an interrupted commit) is there, 0 when none is left
+ * (an unarmed one is removed: the image was not touched), -1 on error. */
+int journal_pending(const char *journal, const char *name, struct bimg_error *err);
+/* Undo the interrupted commit: the journal's bytes back into image_fd (writable,
+ * exclusively locked), then the journal removed. name is for messages. */
+int journal_roll_back(const char *journal, int image_fd, const char *name,
+                      struct bimg_error *err);
+/* Write the patches into the image, all or none, whatever interrupts it. */
+int journal_commit(struct bimg_image *img, const struct image_patch *patches, size_t n,
+                   struct bimg_error *err);
+
+/* stage.c: an in-place change is made on a private copy of each partition it
+ * touches (a nameless file, gone with its fd), then diffed against the image. */
+int stage_copy(const struct bimg_image *img, const struct bimg_part *part, int *ret_fd,
+               struct bimg_error *err);
+/* Append to *patches (n of them) the ranges where the copy fd differs. */
+int stage_diff(const struct bimg_image *img, const struct bimg_part *part, int fd,
+               struct image_patch **patches, size_t *n, struct bimg_error *err);
 
 /* Pass a warning to the caller's callback, if any. */
 void image_warn(const struct bimg_image *img, const char *fmt, ...)

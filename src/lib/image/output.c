@@ -26,54 +26,6 @@ struct bimg_output {
         enum bimg_compression kind;     /* by OUT's ending */
 };
 
-/* Plain pread/pwrite, where copy_file_range is not offered (another
- * filesystem: EXDEV on this kernel). */
-static int copy_by_hand(int in, int out, uint64_t offset, uint64_t len)
-{
-        static char buf[1 << 20];
-
-        while (len > 0) {
-                ssize_t n = pread(in, buf, len < sizeof(buf) ? (size_t)len : sizeof(buf),
-                                  (off_t)offset), w;
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n < 0 ? -errno : -EIO;
-                for (ssize_t done = 0; done < n; done += w) {
-                        w = pwrite(out, buf + done, (size_t)(n - done), (off_t)offset + done);
-                        if (w < 0 && errno == EINTR)
-                                w = 0;
-                        else if (w <= 0)
-                                return w < 0 ? -errno : -EIO;
-                }
-                offset += (uint64_t)n;
-                len -= (uint64_t)n;
-        }
-        return 0;
-}
-
-/* Copy [offset, offset+len) with copy_file_range (reflinks where it can). */
-static int copy_range(int in, int out, uint64_t offset, uint64_t len)
-{
-        off_t from = (off_t)offset, to = (off_t)offset;
-
-        while (len > 0) {
-                ssize_t n = copy_file_range(in, &from, out, &to, len > (1u << 30) ? 1u << 30
-                                                                                  : len, 0);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP ||
-                              errno == ENOSYS))
-                        return copy_by_hand(in, out, (uint64_t)from, len);
-                if (n <= 0)
-                        return n < 0 ? -errno : -EIO;
-                len -= (uint64_t)n;
-        }
-        return 0;
-}
-
 struct sparse_copy {
         int in, out;
         uint64_t size;
@@ -82,7 +34,7 @@ struct sparse_copy {
 static int copy_data_range(uint64_t start, uint64_t end, void *data)
 {
         const struct sparse_copy *c = data;
-        int r = copy_range(c->in, c->out, start, end - start);
+        int r = file_copy(c->in, start, c->out, start, end - start);
 
         if (r == 0)
                 progress_report("copying", end, c->size);

@@ -577,7 +577,8 @@ static int make_output(struct bimg_batch *b, const struct device *d,
         if (make_parents(d->output, err) < 0 ||
             bimg_output_begin(base_path(b, d->base), d->output, &out, &temp, err) < 0)
                 return -1;
-        if (bimg_image_open_as(temp, d->output, BIMG_OPEN_WRITE, &img, err) < 0 ||
+        if (bimg_image_open_as(temp, d->output, BIMG_OPEN_WRITE | BIMG_OPEN_PRIVATE, &img,
+                               err) < 0 ||
             bimg_configure(img, o, false, NULL, NULL, NULL, err) < 0) {
                 bimg_image_close(img);
                 bimg_output_abort(out);

@@ -4,7 +4,11 @@
  * whole plan against the image (every target, every parent folder) before the
  * first write, then applies it in order. Files that would not change are not
  * written, so a second identical run leaves the image byte-identical.
- * (A crash-safe commit with a rollback journal belongs here too, later.)
+ *
+ * In place, the plan is applied to private copies of the partitions it
+ * touches, and only the bytes that then differ go into the image, through a
+ * rollback journal (image/journal.c): killed at any instant, the image is as
+ * before or as after. A fresh -o copy (BIMG_OPEN_PRIVATE) is changed directly.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -417,14 +421,12 @@ static int make_dirs(struct bimg_fs *fs, const char *path, struct bimg_error *er
         }
 }
 
-static int apply_op(struct bimg_txn *txn, const struct op *op, struct bimg_error *err)
+static int apply_op(struct bimg_txn *txn, const struct op *op, struct bimg_fs *fs,
+                    struct bimg_error *err)
 {
         char staged[PATH_MAX];
-        struct bimg_fs *fs;
         int r;
 
-        if (op->change == BIMG_CHANGE_UNCHANGED || bimg_image_fs(txn->img, op->part, &fs, err) < 0)
-                return op->change == BIMG_CHANGE_UNCHANGED ? 0 : -1;
         switch (op->kind) {
         case OP_PUT:
                 if (op->host_path)
@@ -442,6 +444,82 @@ static int apply_op(struct bimg_txn *txn, const struct op *op, struct bimg_error
         }
 }
 
+/* A fresh output nobody else has: straight into the image. */
+static int apply_directly(struct bimg_txn *txn, struct bimg_error *err)
+{
+        for (size_t i = 0; i < txn->n_ops; i++) {
+                const struct op *op = &txn->ops[i];
+                struct bimg_fs *fs;
+
+                if (op->change == BIMG_CHANGE_UNCHANGED)
+                        continue;
+                if (bimg_image_fs(txn->img, op->part, &fs, err) < 0 ||
+                    apply_op(txn, op, fs, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* One partition the plan changes: its private copy and the filesystem on it. */
+struct staged_part {
+        const struct bimg_part *part;
+        int fd;
+        struct bimg_fs *fs;
+};
+
+static struct staged_part *staged_for(struct staged_part *parts, size_t *n,
+                                      const struct bimg_image *img, const struct bimg_part *part,
+                                      struct bimg_error *err)
+{
+        struct staged_part *sp;
+
+        for (size_t i = 0; i < *n; i++)
+                if (parts[i].part == part)
+                        return &parts[i];
+        sp = &parts[(*n)++];
+        *sp = (struct staged_part){ part, -1, NULL };
+        if (stage_copy(img, part, &sp->fd, err) < 0 || fs_open_copy(sp->fd, part, &sp->fs,
+                                                                    err) < 0)
+                return NULL;
+        return sp;
+}
+
+/* Every change made on the copies, then the differences committed at once. */
+static int apply_staged(struct bimg_txn *txn, struct bimg_error *err)
+{
+        struct staged_part *parts = calloc(txn->img->n_parts, sizeof(*parts));
+        struct image_patch *patches = NULL;
+        size_t n_parts = 0, n_patches = 0;
+        int r = parts ? 0 : bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+
+        for (size_t i = 0; r == 0 && i < txn->n_ops; i++) {
+                const struct op *op = &txn->ops[i];
+                struct staged_part *sp;
+
+                if (op->change == BIMG_CHANGE_UNCHANGED)
+                        continue;
+                sp = staged_for(parts, &n_parts, txn->img, op->part, err);
+                r = sp ? apply_op(txn, op, sp->fs, err) : -1;
+        }
+        for (size_t i = 0; i < n_parts; i++) {
+                fs_close(parts[i].fs);          /* flushed: the copy is complete */
+                parts[i].fs = NULL;
+                if (r == 0)
+                        r = stage_diff(txn->img, parts[i].part, parts[i].fd, &patches,
+                                       &n_patches, err);
+                /* what was read from the image before is stale after the commit */
+                fs_forget(txn->img, parts[i].part);
+        }
+        if (r == 0)
+                r = journal_commit(txn->img, patches, n_patches, err);
+        for (size_t i = 0; i < n_parts; i++)
+                if (parts[i].fd >= 0)
+                        close(parts[i].fd);
+        free(parts);
+        free(patches);
+        return r;
+}
+
 int bimg_txn_commit(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bimg_error *err)
 {
         if (!txn->img->writable)
@@ -449,8 +527,5 @@ int bimg_txn_commit(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct 
                                  txn->img->path);
         if (plan_all(txn, fn, data, err) < 0)
                 return -1;
-        for (size_t i = 0; i < txn->n_ops; i++)
-                if (apply_op(txn, &txn->ops[i], err) < 0)
-                        return -1;
-        return 0;
+        return txn->img->private_copy ? apply_directly(txn, err) : apply_staged(txn, err);
 }
