@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -109,40 +110,32 @@ int file_data_ranges(int fd, uint64_t size, file_range_fn fn, void *data)
         return file_data_ranges_in(fd, 0, size, fn, data);
 }
 
-int file_pread_all(int fd, void *buf, size_t len, uint64_t offset)
+/* pread or pwrite until len bytes went through (buf is only read when writing) */
+static int transfer(int fd, char *buf, size_t len, uint64_t offset, bool writing)
 {
-        char *p = buf;
-
         while (len > 0) {
-                ssize_t n = pread(fd, p, len, (off_t)offset);
+                ssize_t n = writing ? pwrite(fd, buf, len, (off_t)offset)
+                                    : pread(fd, buf, len, (off_t)offset);
 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
                         return n < 0 ? -errno : -EIO;
-                p += n;
+                buf += n;
                 len -= (size_t)n;
                 offset += (uint64_t)n;
         }
         return 0;
 }
 
+int file_pread_all(int fd, void *buf, size_t len, uint64_t offset)
+{
+        return transfer(fd, buf, len, offset, false);
+}
+
 int file_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
 {
-        const char *p = buf;
-
-        while (len > 0) {
-                ssize_t n = pwrite(fd, p, len, (off_t)offset);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n < 0 ? -errno : -EIO;
-                p += n;
-                len -= (size_t)n;
-                offset += (uint64_t)n;
-        }
-        return 0;
+        return transfer(fd, (char *)buf, len, offset, true);
 }
 
 /* Plain pread/pwrite, where copy_file_range is not offered (another
