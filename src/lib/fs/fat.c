@@ -380,6 +380,24 @@ static void fat_close(struct bimg_fs *fs)
         fs->priv = NULL;
 }
 
+static void fat_take_cache(struct bimg_fs *copy, struct bimg_fs *orig)
+{
+        struct fat_state *to = copy->priv, *from = orig->priv;
+
+        drop_cache(to);
+        to->dirs = from->dirs;
+        to->n_dirs = from->n_dirs;
+        to->files = from->files;
+        to->n_files = from->n_files;
+        to->has_free = from->has_free;
+        to->free_bytes = from->free_bytes;
+        from->dirs = NULL;
+        from->n_dirs = 0;
+        from->files = NULL;
+        from->n_files = 0;
+        from->has_free = false;
+}
+
 static int fat_list(struct bimg_fs *fs, const char *dir, bimg_dirent_fn fn, void *data,
                     struct bimg_error *err)
 {
@@ -605,4 +623,5 @@ const struct bimg_fs_ops fat_ops = {
         .remove = fat_remove,
         .free_space = fat_free_space,
         .check_path = check_fat_path,
+        .take_cache = fat_take_cache,
 };

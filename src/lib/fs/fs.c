@@ -120,10 +120,18 @@ int bimg_image_fs(struct bimg_image *img, const struct bimg_part *part,
         return 0;
 }
 
-int fs_open_copy(int fd, const struct bimg_part *part, struct bimg_fs **ret_fs,
-                 struct bimg_error *err)
+int fs_open_copy(int fd, struct bimg_image *img, const struct bimg_part *part,
+                 struct bimg_fs **ret_fs, struct bimg_error *err)
 {
-        return fs_open(fd, 0, part, true, ret_fs, err);
+        size_t i = (size_t)(part - img->parts);
+        struct bimg_fs *orig = img->fs_slots && i < img->n_parts ? img->fs_slots[i] : NULL;
+
+        if (fs_open(fd, 0, part, true, ret_fs, err) < 0)
+                return -1;
+        /* the same bytes: what the plan looked up need not be looked up again */
+        if (orig && orig->ops == (*ret_fs)->ops && orig->ops->take_cache)
+                orig->ops->take_cache(*ret_fs, orig);
+        return 0;
 }
 
 void fs_forget(struct bimg_image *img, const struct bimg_part *part)

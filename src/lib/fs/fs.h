@@ -38,12 +38,16 @@ struct bimg_fs_ops {
         int (*free_space)(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err);
         /* optional: names this filesystem cannot hold */
         int (*check_path)(struct bimg_fs *fs, const char *path, struct bimg_error *err);
+        /* optional: copy, just opened on a staged copy of orig's bytes, takes over
+         * what orig has cached (orig keeps nothing) */
+        void (*take_cache)(struct bimg_fs *copy, struct bimg_fs *orig);
 };
 
-/* fs.c: a filesystem over a staged copy of part's bytes (fd, from offset 0),
- * writable; fs_close() closes it (ext4 writes are flushed by then). */
-int fs_open_copy(int fd, const struct bimg_part *part, struct bimg_fs **ret_fs,
-                 struct bimg_error *err);
+/* fs.c: a filesystem over a staged copy of part's bytes (fd, from offset 0, as
+ * they are in img now), writable; it starts with what img's open filesystem of
+ * part had cached. fs_close() closes it (ext4 writes are flushed by then). */
+int fs_open_copy(int fd, struct bimg_image *img, const struct bimg_part *part,
+                 struct bimg_fs **ret_fs, struct bimg_error *err);
 void fs_close(struct bimg_fs *fs);
 /* Close part's open filesystem, if any: the next use reads the image afresh. */
 void fs_forget(struct bimg_image *img, const struct bimg_part *part);

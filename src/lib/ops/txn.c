@@ -468,7 +468,7 @@ struct staged_part {
 };
 
 static struct staged_part *staged_for(struct staged_part *parts, size_t *n,
-                                      const struct bimg_image *img, const struct bimg_part *part,
+                                      struct bimg_image *img, const struct bimg_part *part,
                                       struct bimg_error *err)
 {
         struct staged_part *sp;
@@ -478,8 +478,8 @@ static struct staged_part *staged_for(struct staged_part *parts, size_t *n,
                         return &parts[i];
         sp = &parts[(*n)++];
         *sp = (struct staged_part){ part, -1, NULL };
-        if (stage_copy(img, part, &sp->fd, err) < 0 || fs_open_copy(sp->fd, part, &sp->fs,
-                                                                    err) < 0)
+        if (stage_copy(img, part, &sp->fd, err) < 0 ||
+            fs_open_copy(sp->fd, img, part, &sp->fs, err) < 0)
                 return NULL;
         return sp;
 }
