@@ -28,7 +28,10 @@ struct add_drive_opts {
 #define ADD_DRIVE_READONLY (UINT64_C(1) << 0)
 #define ADD_DRIVE_FORMAT (UINT64_C(1) << 1)
 
-static guestfs_h *(*sym_guestfs_create)(void);
+#define CREATE_NO_ENVIRONMENT (1u << 0)
+
+static guestfs_h *(*sym_guestfs_create_flags)(unsigned flags, ...);
+static int (*sym_guestfs_parse_environment)(guestfs_h *g);
 static void (*sym_guestfs_close)(guestfs_h *g);
 static void (*sym_guestfs_set_error_handler)(guestfs_h *g, guestfs_error_handler_cb cb,
                                              void *opaque);
@@ -45,7 +48,7 @@ static char **(*sym_guestfs_ls)(guestfs_h *g, const char *directory);
 static int (*sym_guestfs_umount_all)(guestfs_h *g);
 
 static const struct dl_sym guestfs_syms[] = {
-        DL_SYM(guestfs_create), DL_SYM(guestfs_close), DL_SYM(guestfs_set_error_handler),
+        DL_SYM(guestfs_create_flags), DL_SYM(guestfs_parse_environment), DL_SYM(guestfs_close), DL_SYM(guestfs_set_error_handler),
         DL_SYM(guestfs_last_error), DL_SYM(guestfs_set_backend),
         DL_SYM(guestfs_set_backend_settings), DL_SYM(guestfs_add_drive_opts_argv),
         DL_SYM(guestfs_launch), DL_SYM(guestfs_shutdown), DL_SYM(guestfs_list_devices),
@@ -103,8 +106,8 @@ static void mount_and_list(guestfs_h *g, const char *disk, const struct bimg_par
                                 len += (size_t)snprintf(names + len, sizeof(names) - len,
                                                         "%s%s", n ? " " : "", entries[n]);
                 verify_add(rep, "deep", subject, BIMG_CHECK_OK, "mounted read-only by the "
-                           "kernel; %zu entries at the top%s%s%s", n, n ? ": " : "", names,
-                           n > 8 ? " ..." : "");
+                           "kernel; %zu %s at the top%s%s%s", n, n == 1 ? "entry" : "entries",
+                           n ? ": " : "", names, n > 8 ? " ..." : "");
         }
         free_strings(entries);
         sym_guestfs_umount_all(g);
@@ -134,12 +137,17 @@ int verify_deep(struct bimg_image *img, struct bimg_verify_report *rep, struct b
                 skip_deep(rep, e.message, "");
                 return 0;
         }
-        g = sym_guestfs_create();
+        /* the environment is read only once errors are ours to report, not printed */
+        g = sym_guestfs_create_flags(CREATE_NO_ENVIRONMENT);
         if (!g) {
                 skip_deep(rep, "libguestfs cannot create a handle", "");
                 return 0;
         }
         sym_guestfs_set_error_handler(g, quiet, NULL);
+        if (sym_guestfs_parse_environment(g) < 0) {
+                skip_deep(rep, "the LIBGUESTFS_* environment is not usable", last_error(g));
+                goto out;
+        }
         /* KVM is not always usable (nested, or a /dev/kvm that hangs): QEMU's own
          * emulation unless the user chose otherwise */
         if (!getenv("LIBGUESTFS_BACKEND"))
