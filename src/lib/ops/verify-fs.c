@@ -116,11 +116,45 @@ static int run_checker(const char *const argv[], int fd, const char *tool,
         return 0;
 }
 
+static uint32_t le32_at(const unsigned char *b, size_t off)
+{
+        return (uint32_t)b[off] | (uint32_t)b[off + 1] << 8 | (uint32_t)b[off + 2] << 16 |
+               (uint32_t)b[off + 3] << 24;
+}
+
+/* The size the ext superblock claims (0 if unreadable). e2fsck reads the image
+ * from an offset and cannot know where the partition ends, so a filesystem
+ * larger than its partition (spilling into the next) is caught here. */
+static uint64_t ext_claimed_size(int fd, uint64_t offset)
+{
+        unsigned char sb[1024];
+        uint64_t blocks;
+        uint32_t log;
+
+        if (pread(fd, sb, sizeof(sb), (off_t)(offset + 1024)) != (ssize_t)sizeof(sb) ||
+            sb[0x38] != 0x53 || sb[0x39] != 0xef)
+                return 0;
+        blocks = le32_at(sb, 0x04);
+        if (le32_at(sb, 0x60) & 0x80)   /* INCOMPAT_64BIT: the high half counts too */
+                blocks |= (uint64_t)le32_at(sb, 0x150) << 32;
+        log = le32_at(sb, 0x18);
+        return log <= 6 ? blocks << (10 + log) : 0;
+}
+
 static int check_ext(struct bimg_image *img, const struct bimg_part *p,
                      struct bimg_verify_report *rep, const char *subject, struct bimg_error *err)
 {
+        uint64_t claimed = ext_claimed_size(img->fd, p->offset);
         char dev[64];
         const char *argv[] = { E2FSCK_PATH, "-fn", dev, NULL };
+
+        if (claimed > p->size) {
+                verify_add(rep, "filesystem", subject, BIMG_CHECK_FAIL, "%s: the filesystem is "
+                           "%.1f MiB but the partition only %.1f MiB: its end lies in whatever "
+                           "follows", p->fstype[0] ? p->fstype : "ext", claimed / 1048576.0,
+                           p->size / 1048576.0);
+                return 0;
+        }
 
         /* the locked image as fd 3: a '?' in the image's own name cannot confuse it */
         snprintf(dev, sizeof(dev), "/dev/fd/3?offset=%" PRIu64, p->offset);
