@@ -8,14 +8,13 @@
 
 #include "image/image.h"
 #include "net/net.h"
+#include "ops/headroom.h"
 #include "ops/png.h"
 #include "ops/verify.h"
 
 #define CONFIG_MAX (4 * 1024 * 1024)
 #define PROFILE_MAX (1024 * 1024)
 #define PNG_MAX (16 * 1024 * 1024)
-#define HUP_MARGIN (512 * 1024)         /* HUP keeps this much free while copying (spec 2.3) */
-#define CLUSTER (4 * 1024)              /* file sizes are rounded to this on FAT */
 
 struct boot {
         struct bimg_image *img;
@@ -80,61 +79,29 @@ static int check_config(struct boot *b, bool is_flasher, struct bimg_error *err)
 
 /* ---- headroom for OS updates -------------------------------------------- */
 
-struct largest {
-        struct bimg_fs *fs;
-        uint64_t size;
-        char path[512];         /* of the largest file */
-        char dir[512];
-        int depth;
-};
-
-static int note_size(const char *name, const struct bimg_stat *st, void *data)
-{
-        struct largest *l = data;
-        char path[600];
-
-        snprintf(path, sizeof(path), "%.300s/%.280s", strcmp(l->dir, "/") ? l->dir : "", name);
-        if (st->is_dir && l->depth < 8) {
-                struct largest sub = *l;
-                struct bimg_error ignored = { 0 };
-
-                sub.depth++;
-                snprintf(sub.dir, sizeof(sub.dir), "%.500s", path);
-                if (bimg_fs_list(l->fs, path, note_size, &sub, &ignored) == 0 &&
-                    sub.size > l->size) {
-                        l->size = sub.size;
-                        memcpy(l->path, sub.path, sizeof(l->path));
-                }
-        } else if (!st->is_dir && st->size > l->size) {
-                l->size = st->size;
-                snprintf(l->path, sizeof(l->path), "%.500s", path);
-        }
-        return 0;
-}
-
 /* HUP copies the new boot files over the old ones; the build makes sure the
  * partition holds its files plus one more copy of the largest, and HUP refuses
  * to go below 512 KiB free while copying (spec 2.3). Less than that fails; less
  * than twice that warns (a newer OS with larger boot files may not fit). */
 static int check_headroom(struct boot *b, struct bimg_error *err)
 {
-        struct largest l = { .fs = b->fs, .dir = "/" };
-        uint64_t free_bytes, need;
+        uint64_t free_bytes, need, largest;
+        char path[512];
 
         if (bimg_fs_free_space(b->fs, &free_bytes, err) < 0 ||
-            bimg_fs_list(b->fs, "/", note_size, &l, err) < 0)
+            headroom_largest(b->fs, NULL, &largest, path, sizeof(path), err) < 0)
                 return -1;
-        need = (l.size + CLUSTER - 1) / CLUSTER * CLUSTER + HUP_MARGIN;
+        need = headroom_on_disk(largest) + HEADROOM_MARGIN;
         if (free_bytes < need)
                 verify_add(b->rep, "headroom", b->label, BIMG_CHECK_FAIL,
                            "%.1f MiB free, but an OS update needs %.1f MiB there (one more copy "
                            "of the largest file, %.300s, plus 512 KiB): remove files you added",
-                           free_bytes / 1048576.0, need / 1048576.0, l.path);
+                           free_bytes / 1048576.0, need / 1048576.0, path);
         else if (free_bytes < 2 * need)
                 verify_add(b->rep, "headroom", b->label, BIMG_CHECK_WARN,
                            "%.1f MiB free, less than twice the %.1f MiB an OS update needs "
                            "(largest file %.300s): a newer OS with larger boot files may not fit",
-                           free_bytes / 1048576.0, need / 1048576.0, l.path);
+                           free_bytes / 1048576.0, need / 1048576.0, path);
         else
                 verify_add(b->rep, "headroom", b->label, BIMG_CHECK_OK,
                            "%.1f MiB free; an OS update needs %.1f MiB", free_bytes / 1048576.0,
