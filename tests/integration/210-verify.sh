@@ -65,6 +65,8 @@ line OK partition-table 'partition table'
 line OK filesystem "partition 1 'resin-boot'"
 line OK filesystem "partition 2 'resin-rootA'"
 line OK filesystem "partition 6 'resin-data'"
+! grep -q '/dev/fd' "$WORK/stdout" || fail "the report names the checker's /dev/fd/3: $(grep /dev/fd "$WORK/stdout")"
+ok
 line OK config.json 'resin-boot:/config.json'
 line OK headroom resin-boot
 line OK splash 'resin-boot:/splash/balena-logo.png'

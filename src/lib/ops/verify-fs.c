@@ -61,6 +61,28 @@ static int copy_part(int in, uint64_t offset, uint64_t size, int out)
         return 0;
 }
 
+/* The checker saw the partition as /dev/fd/3[?offset=N]: call it what it is. */
+static void name_partition(char *buf, size_t size)
+{
+        char out[512];
+        const char *s = buf, *p;
+        size_t o = 0;
+
+        while ((p = strstr(s, "/dev/fd/3")) && o < sizeof(out)) {
+                const char *end = p + 9;
+
+                if (*end == '?')        /* "?offset=N" */
+                        end += strcspn(end, " :;,");
+                o += (size_t)snprintf(out + o, sizeof(out) - o, "%.*sthe partition",
+                                      (int)(p - s), s);
+                s = end;
+        }
+        if (o < sizeof(out))
+                snprintf(out + o, sizeof(out) - o, "%s", s);
+        out[size < sizeof(out) ? size - 1 : sizeof(out) - 1] = '\0';
+        memcpy(buf, out, strlen(out) + 1);
+}
+
 /* The problems a checker printed, on one line: its version banner, pass headers
  * and summary left out. */
 static void problems(const char *out, const char *errtext, char *buf, size_t size)
@@ -84,13 +106,16 @@ static void problems(const char *out, const char *errtext, char *buf, size_t siz
         }
         if (len >= size)
                 len = size - 1;
-        if (errtext[0] && strncmp(errtext, "e2fsck ", 7) != 0 && len + 3 < size)
+        /* stderr starts with the same banner: "e2fsck 1.47.0 (5-Feb-2023) ..." */
+        if ((strncmp(errtext, "e2fsck ", 7) == 0 || strncmp(errtext, "fsck.fat ", 9) == 0) &&
+            strstr(errtext, ") "))
+                errtext = strstr(errtext, ") ") + 2;
+        if (errtext[0] && len + 3 < size)
                 snprintf(buf + len, size - len, "%s%s", len ? "; " : "", errtext);
-        else if (errtext[0] && len == 0)
-                snprintf(buf, size, "%s", errtext);
         for (char *p = buf; *p; p++)
                 if (*p == '\t' || *p == '\r')
                         *p = ' ';
+        name_partition(buf, size);
 }
 
 static int run_checker(const char *const argv[], int fd, const char *tool,
