@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "image/image.h"
 #include "net/net.h"
 #include "ops/headroom.h"
 #include "ops/png.h"
@@ -17,7 +16,6 @@
 #define PNG_MAX (16 * 1024 * 1024)
 
 struct boot {
-        struct bimg_image *img;
         struct bimg_fs *fs;
         const char *label;              /* "resin-boot" */
         struct bimg_verify_report *rep;
@@ -245,7 +243,7 @@ static int note_flasher(const char *name, const struct bimg_stat *st, void *data
 
 int verify_boot(struct bimg_image *img, struct bimg_verify_report *rep, struct bimg_error *err)
 {
-        struct boot b = { .img = img, .rep = rep };
+        struct boot b = { .rep = rep };
         const struct bimg_part *boot;
         struct bimg_error e = { 0 };
         bool is_flasher;

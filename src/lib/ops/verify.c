@@ -64,7 +64,6 @@ void verify_part_subject(const struct bimg_part *p, char *buf, size_t size)
 
 struct pt_state {
         struct bimg_verify_report *rep;
-        const char *image;
         bool failed;
 };
 
@@ -86,7 +85,7 @@ static void note_pt(bool fail, unsigned part, const char *message, void *data)
 static int check_table(int fd, const char *name, uint64_t size, const char *type,
                        struct bimg_verify_report *rep, bool *ret_failed, struct bimg_error *err)
 {
-        struct pt_state st = { .rep = rep, .image = name };
+        struct pt_state st = { .rep = rep };
         size_t before = rep->n_checks;
         int n = ptcheck_run(fd, name, size, note_pt, &st, err);
 
