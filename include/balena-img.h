@@ -503,6 +503,47 @@ typedef void (*bimg_batch_progress_fn)(const struct bimg_batch_device *d, size_t
 int bimg_batch_run(struct bimg_batch *b, bimg_batch_progress_fn fn, void *data,
                    struct bimg_error *err);
 
+/* ---- verification (balena-img verify) ----------------------------------- */
+
+enum bimg_check_status {
+        BIMG_CHECK_OK,
+        BIMG_CHECK_WARN,        /* works, but something deserves a look */
+        BIMG_CHECK_FAIL,
+        BIMG_CHECK_SKIPPED,     /* could not be checked; message says why */
+};
+
+/* One check of one subject: ("filesystem", "partition 2 'resin-rootA'", fail,
+ * "e2fsck -fn: ..."). */
+struct bimg_check {
+        char name[32];          /* partition-table, filesystem, boot-partition, config.json,
+                                 * headroom, network, splash, deep */
+        char subject[160];      /* what was checked: a partition, a file in one */
+        enum bimg_check_status status;
+        char message[512];      /* one line */
+};
+
+struct bimg_verify_opts {
+        bool deep;              /* also mount every filesystem in a real kernel (libguestfs) */
+};
+
+struct bimg_verify_report {
+        struct bimg_check *checks;
+        size_t n_checks;
+        size_t counts[4];       /* by enum bimg_check_status */
+        bool deep_skipped;      /* deep was asked for but libguestfs could not run */
+};
+
+/* Check an image read-only: partition table, every filesystem (fsck.fat -n,
+ * e2fsck -fn), config.json against the schema, boot-partition headroom for OS
+ * updates, NetworkManager profiles, splash logo; with opts->deep, a libguestfs
+ * mount of each filesystem. Problems found are checks in *ret (yours:
+ * bimg_verify_report_free); -1 only when the image cannot be read at all. The
+ * image is never written. */
+int bimg_verify(const char *path, const struct bimg_verify_opts *opts,
+                struct bimg_verify_report **ret, struct bimg_error *err);
+void bimg_verify_report_free(struct bimg_verify_report *report);
+const char *bimg_check_status_name(enum bimg_check_status status);  /* "ok", "warn", ... */
+
 const char *bimg_library_version(void);
 
 #ifdef __cplusplus

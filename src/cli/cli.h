@@ -31,6 +31,7 @@ int cmd_config(int argc, char **argv, struct bimg_error *err);
 int cmd_splash(int argc, char **argv, struct bimg_error *err);
 int cmd_device_types(int argc, char **argv, struct bimg_error *err);
 int cmd_batch(int argc, char **argv, struct bimg_error *err);
+int cmd_verify(int argc, char **argv, struct bimg_error *err);
 
 /* The image operand: argv[*i] when more than `after` operands are left (and *i
  * moves past it), else $BALENA_IMG; a usage error when neither is there. */

@@ -149,6 +149,22 @@ const struct command commands[] = {
           "  --dry-run        check every device, write no image\n"
           "  --json           print the results JSON instead of one line per device\n",
           cmd_batch },
+        { "verify", "verify [IMAGE] [--deep] [--json]",
+          "check an image read-only: partition table, filesystems, config.json, updates room",
+          "Checks, each reported ok, warn, fail or skipped: the partition table (overlaps,\n"
+          "partitions beyond the image or the table's usable area), every filesystem\n"
+          "(fsck.fat -n, e2fsck -fn), config.json against the balenaOS schema, free room\n"
+          "on the boot partition for OS updates (the largest boot file once more plus\n"
+          "512 KiB: less fails, less than twice that warns), NetworkManager profiles\n"
+          "(libnm), the proxy files and the splash logo (fully decoded). The image is\n"
+          "never written. Exit status 6 when a check fails. IMAGE defaults to $BALENA_IMG.\n\n"
+          "Options:\n"
+          "  --deep           also mount every filesystem read-only in a real kernel\n"
+          "                   (libguestfs, loaded on use; QEMU without KVM unless\n"
+          "                   LIBGUESTFS_BACKEND_SETTINGS says otherwise) and list it;\n"
+          "                   exit status 4 when libguestfs cannot run\n"
+          "  --json           print one JSON object (documented in balena-img(1))\n",
+          cmd_verify },
         { NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -9,66 +9,32 @@
 
 #include "base/file.h"
 #include "fs/fs.h"
+#include "ops/headroom.h"
 #include "ops/png.h"
 #include "ops/splash.h"
 
 #define PNG_MAX (16 * 1024 * 1024)
-#define HUP_MARGIN (512 * 1024)         /* what the OS updater keeps free (spec 2.3) */
-#define CLUSTER (4 * 1024)              /* file sizes are rounded to this on FAT */
-
-static uint64_t on_disk(uint64_t size)
-{
-        return (size + CLUSTER - 1) / CLUSTER * CLUSTER;
-}
-
-struct largest {
-        struct bimg_fs *fs;
-        const char *skip;       /* the file being replaced */
-        uint64_t size;
-        int depth;
-        char dir[512];
-};
-
-static int note_size(const char *name, const struct bimg_stat *st, void *data)
-{
-        struct largest *l = data;
-        char path[600];
-
-        snprintf(path, sizeof(path), "%.300s/%.280s", strcmp(l->dir, "/") ? l->dir : "", name);
-        if (st->is_dir && l->depth < 8) {
-                struct largest sub = *l;
-                struct bimg_error ignored = { 0 };
-
-                sub.depth++;
-                snprintf(sub.dir, sizeof(sub.dir), "%.500s", path);
-                if (bimg_fs_list(l->fs, path, note_size, &sub, &ignored) == 0 &&
-                    sub.size > l->size)
-                        l->size = sub.size;
-        } else if (!st->is_dir && strcasecmp(path, l->skip) != 0 && st->size > l->size) {
-                l->size = st->size;
-        }
-        return 0;
-}
 
 /* HUP copies the new boot files over the old ones and needs one more copy of the
  * largest file plus a margin (spec 2.3): keep that much free after the change. */
 static int check_headroom(struct bimg_fs *fs, const char *target, uint64_t new_size,
                           struct bimg_error *err)
 {
-        struct largest l = { .fs = fs, .skip = target, .dir = "/" };
         struct bimg_stat st;
         struct bimg_error probe = { 0 };
-        uint64_t free_now, old = 0, free_after, need;
+        uint64_t free_now, old = 0, free_after, need, largest;
+        char largest_path[512];
 
-        if (bimg_fs_free_space(fs, &free_now, err) < 0 || bimg_fs_list(fs, "/", note_size, &l,
-                                                                       err) < 0)
+        if (bimg_fs_free_space(fs, &free_now, err) < 0 ||
+            headroom_largest(fs, target, &largest, largest_path, sizeof(largest_path), err) < 0)
                 return -1;
         if (bimg_fs_stat(fs, target, &st, &probe) == 0)
-                old = on_disk(st.size);
-        if (new_size > l.size)
-                l.size = new_size;
-        free_after = free_now + old >= on_disk(new_size) ? free_now + old - on_disk(new_size) : 0;
-        need = on_disk(l.size) + HUP_MARGIN;
+                old = headroom_on_disk(st.size);
+        if (new_size > largest)
+                largest = new_size;
+        free_after = free_now + old >= headroom_on_disk(new_size)
+                             ? free_now + old - headroom_on_disk(new_size) : 0;
+        need = headroom_on_disk(largest) + HEADROOM_MARGIN;
         if (free_after >= need)
                 return 0;
         return bimg_fail(err, BIMG_E_INVALID, "splash: %s would keep %.1f MiB free, but OS "
