@@ -261,6 +261,25 @@ static int parse_listing(struct fat_state *st, const char *out, struct fat_dir *
         return 0;
 }
 
+/* Run an mtools program on this partition (stdout to out_fd, or into *ret_out when
+ * ret_out is given). A tool that did not run or was killed fails naming the
+ * partition; one stopped at spawn.c's CPU limit has looped on a damaged FAT. */
+static int run_tool(struct bimg_fs *fs, const char *const argv[], int out_fd, char **ret_out,
+                    size_t *ret_len, struct bimg_run_result *res, struct bimg_error *err)
+{
+        struct bimg_error tool = { 0 };
+        int r = ret_out ? bimg_run_capture(argv, fs->image_fd, ret_out, ret_len, res, &tool)
+                        : bimg_run(argv, fs->image_fd, out_fd, res, &tool);
+
+        if (r == 0)
+                return 0;
+        if (res->cpu_limit_hit)
+                return bimg_fail(err, tool.status, "%s: %s; the FAT filesystem is damaged (a "
+                                 "cluster chain that loops?): check it with fsck.fat -n",
+                                 fs->what, tool.message);
+        return bimg_fail(err, tool.status, "%s: %s", fs->what, tool.message);
+}
+
 static bool tool_said_not_found(const struct bimg_run_result *res)
 {
         return strstr(res->stderr_text, "not found") || strstr(res->stderr_text, "no match");
@@ -290,7 +309,7 @@ static int get_dir(struct bimg_fs *fs, const char *dir, const struct fat_dir **r
         if (target(dir, true, tgt, sizeof(tgt), err) < 0)
                 return -1;
         const char *argv[] = { MDIR_PATH, "-a", "-i", st->drive, tgt, NULL };
-        if (bimg_run_capture(argv, fs->image_fd, &out, &len, &res, err) < 0)
+        if (run_tool(fs, argv, -1, &out, &len, &res, err) < 0)
                 return -1;
         if (res.exit_status != 0) {
                 free(out);
@@ -453,13 +472,13 @@ static int fat_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct b
                 return copy_out(fs, path, fd, f->data, f->len, err);
         const char *argv[] = { MTYPE_PATH, "-i", st->drive, tgt, NULL };
         if (e->st.size > FAT_FILE_CACHE_MAX) {  /* streamed, not kept */
-                if (bimg_run(argv, fs->image_fd, fd, &res, err) < 0)
+                if (run_tool(fs, argv, fd, NULL, NULL, &res, err) < 0)
                         return -1;
         } else {
                 char *data = NULL;
                 size_t len = 0;
 
-                if (bimg_run_capture(argv, fs->image_fd, &data, &len, &res, err) < 0)
+                if (run_tool(fs, argv, -1, &data, &len, &res, err) < 0)
                         return -1;
                 if (res.exit_status == 0) {
                         int r = copy_out(fs, path, fd, data, len, err);
@@ -481,7 +500,7 @@ static int run_write(struct bimg_fs *fs, const char *const argv[], const char *w
 {
         struct fat_state *st = fs->priv;
         struct bimg_run_result res;
-        int r = bimg_run(argv, fs->image_fd, -1, &res, err);
+        int r = run_tool(fs, argv, -1, NULL, NULL, &res, err);
 
         drop_cache(st);
         if (r < 0)
