@@ -373,6 +373,10 @@ int config_add_ssh_keys(struct bimg_config *cfg, char *const *keys, size_t n,
                         struct bimg_error *err)
 {
         json_t *arr = (json_t *)schema_lookup(cfg->root, "os.sshKeys");
+        struct sshkey_set set;
+        size_t i, n_old;
+        json_t *k;
+        int r = 0;
 
         if (!arr) {
                 if (set_value(cfg, "os.sshKeys", json_array(), err) < 0)
@@ -383,18 +387,23 @@ int config_add_ssh_keys(struct bimg_config *cfg, char *const *keys, size_t n,
                 return bimg_fail(err, BIMG_E_INVALID, "config.json: 'os.sshKeys' must be an "
                                  "array of keys, not %s", json_is_object(arr) ? "an object"
                                                                               : "a single value");
-        for (size_t i = 0; i < n; i++) {
-                bool present = false;
-                size_t j;
-                json_t *k;
-
-                json_array_foreach(arr, j, k)
-                        if (json_is_string(k) && sshkey_same(json_string_value(k), keys[i]))
-                                present = true;
-                if (!present && json_array_append_new(arr, json_string(keys[i])) < 0)
-                        return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        n_old = json_array_size(arr);
+        if (sshkey_set_init(&set, n_old + n) < 0)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        json_array_foreach(arr, i, k)
+                if (json_is_string(k))
+                        sshkey_set_add(&set, json_string_value(k));
+        for (i = 0; i < n && r == 0; i++) {
+                if (sshkey_set_add(&set, keys[i]) != 1)
+                        continue;                       /* already there */
+                if (json_array_size(arr) >= SSHKEY_MAX_KEYS)
+                        r = bimg_fail(err, BIMG_E_INVALID, "config.json: 'os.sshKeys' would "
+                                      "hold more than %d keys", SSHKEY_MAX_KEYS);
+                else if (json_array_append_new(arr, json_string(keys[i])) < 0)
+                        r = bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         }
-        return 0;
+        sshkey_set_free(&set);
+        return r;
 }
 
 int config_set_udev_rule(struct bimg_config *cfg, const char *name, const char *text,
