@@ -241,6 +241,13 @@ static int parse_listing(struct fat_state *st, const char *out, struct fat_dir *
                         r = parse_entry(line, len, &e);
                         if (r == -2)
                                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                        if (r == 0 && strchr(e.name, '/')) {    /* a crafted long name */
+                                bimg_fail(err, BIMG_E_UNSUPPORTED, "'%s' holds an entry named "
+                                          "'%s', which is not a file name; the filesystem "
+                                          "is damaged", dir->path, e.name);
+                                free(e.name);
+                                return -1;
+                        }
                         if (r == 0 && strcmp(e.name, ".") != 0 && strcmp(e.name, "..") != 0) {
                                 struct fat_entry *grown = realloc(dir->entries,
                                                                   (dir->n + 1) * sizeof(e));
@@ -330,6 +337,8 @@ static int get_dir(struct bimg_fs *fs, const char *dir, const struct fat_dir **r
         if (!d.path || parse_listing(st, out, &d, err) < 0) {
                 free(out);
                 free_dir(&d);
+                if (err->status == BIMG_E_UNSUPPORTED)  /* a damaged listing */
+                        bimg_error_prefix(err, "%s", fs->what);
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         }
         free(out);
