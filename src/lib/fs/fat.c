@@ -102,6 +102,19 @@ static void cache_file(struct fat_state *st, const char *path, char *data, size_
 }
 
 
+/* DOS device names: mcopy exits 1 with no message for a file named so (any case,
+ * without an extension; measured with mtools 4.0.32, which takes COM5 and LPT0) */
+static bool is_device_name(const char *name, size_t len)
+{
+        static const char *const devices[] = { "CON", "NUL", "AUX", "PRN", "COM1", "COM2",
+                                               "COM3", "COM4", "LPT1", "LPT2", "LPT3", "LPT4" };
+
+        for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
+                if (strlen(devices[i]) == len && strncasecmp(name, devices[i], len) == 0)
+                        return true;
+        return false;
+}
+
 static int check_fat_path(struct bimg_fs *fs, const char *path, struct bimg_error *err)
 {
         /* mtools expands * ? [ ] itself and reads \ as a separator; the rest are
@@ -111,6 +124,16 @@ static int check_fat_path(struct bimg_fs *fs, const char *path, struct bimg_erro
                         return bimg_fail(err, BIMG_E_INVALID,
                                          "%s: '%s' has a character FAT names cannot hold",
                                          fs->what, path);
+        for (const char *p = path; *p;) {
+                size_t len = strcspn(p, "/");
+
+                if (is_device_name(p, len))
+                        return bimg_fail(err, BIMG_E_INVALID, "%s: '%s': '%.*s' is a DOS "
+                                         "device name, which FAT tools refuse as a file name",
+                                         fs->what, path, (int)len, p);
+                p += len;
+                p += *p == '/';
+        }
         return 0;
 }
 
@@ -514,6 +537,10 @@ static int run_write(struct bimg_fs *fs, const char *const argv[], const char *w
         drop_cache(st);
         if (r < 0)
                 return -1;
+        if (res.exit_status != 0 && !res.stderr_text[0])        /* mtools said nothing */
+                return bimg_fail(err, BIMG_E_IO, "%s: cannot %s '%s': %s exited with status "
+                                 "%d and no message", fs->what, what_done, path,
+                                 path_basename(argv[0]), res.exit_status);
         if (res.exit_status != 0)
                 return bimg_fail(err, BIMG_E_IO, "%s: cannot %s '%s': %s", fs->what, what_done,
                                  path, res.stderr_text);
