@@ -15,9 +15,9 @@ struct bimg_config {
         json_t *root;
 };
 
-/* The first value nested more than CONFIG_MAX_DEPTH levels deep: its path (dotted
- * names, [i] for array items) goes to path. Recursion stops one level past the
- * limit, whatever the document's depth. */
+/* The first value more than CONFIG_MAX_DEPTH keys or indices below the root: its
+ * path (dotted names, [i] for array items) goes to path. Recursion stops one
+ * level past the limit, whatever the document's depth. */
 static bool too_deep(const json_t *v, int depth, char *path, size_t size)
 {
         size_t len = strlen(path);
@@ -25,10 +25,10 @@ static bool too_deep(const json_t *v, int depth, char *path, size_t size)
         json_t *child;
         size_t i;
 
-        if (!json_is_object(v) && !json_is_array(v))
-                return false;
         if (depth > CONFIG_MAX_DEPTH)
                 return true;
+        if (!json_is_object(v) && !json_is_array(v))
+                return false;
         if (json_is_object(v)) {
                 json_object_foreach((json_t *)v, name, child) {
                         snprintf(path + len, size - len, "%s%.40s", len ? "." : "", name);

@@ -10,8 +10,8 @@ struct bimg_config;
 /* config.json is read whole into memory from the boot partition. balenaOS's own
  * are 1-10 KiB; a thousand SSH keys or a bundle of root CAs stay under 1 MiB. */
 #define CONFIG_JSON_MAX (4 * 1024 * 1024)
-/* Objects and arrays nested deeper than this are refused (jansson alone allows
- * 2048). balenaOS reads at most 4 levels (os.network.connectivity.uri), and the
+/* A value more than this many keys or indices below the root is refused
+ * (jansson alone allows 2048 levels). balenaOS reads at most 4 levels (os.network.connectivity.uri), and the
  * pretty-printed file grows with the square of the depth (2 spaces per level on
  * every line): 2040 levels of {"a": ...} printed to 8 MiB, a config.json the
  * tool then refused to read back. */

@@ -63,6 +63,11 @@ static int load_current(struct job *j, bool replacing, struct bimg_error *err)
 
         if (bimg_fs_read_alloc(j->fs, "/config.json", CONFIG_JSON_MAX, &j->old_text,
                                &j->old_len, &probe) < 0) {
+                if (probe.status == BIMG_E_INVALID && replacing)      /* too large */
+                        return config_new(&j->cfg, err);
+                if (probe.status == BIMG_E_INVALID)
+                        return bimg_fail(err, probe.status, "%s; replace it with --config FILE "
+                                         "--replace-config", probe.message);
                 if (probe.status != BIMG_E_NOT_FOUND)
                         return bimg_fail(err, probe.status, "%s", probe.message);
                 return config_new(&j->cfg, err);
