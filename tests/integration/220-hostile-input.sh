@@ -118,6 +118,7 @@ bad 10 - 6 "d33.json: 'x\.a.*' is nested more than 32 levels deep" "$bin" config
 bad 10 - 6 "deep.json: 'x\.a.*' is nested more than 32 levels deep" "$bin" config validate "$D/deep.json"
 bad 10 - 6 "deeper.json:1:.*maximum parsing depth" "$bin" configure "$img" --config "$D/deeper.json"
 bad 10 - 6 "nested more than 32 levels" "$bin" configure "$img" --set "x=$(awk 'BEGIN { for (i = 0; i < 40; i++) printf "["; for (i = 0; i < 40; i++) printf "]" }')"
+bad 10 - 6 "the key is longer than 255 characters" "$bin" configure "$img" --set "$(awk 'BEGIN { for (i = 0; i < 200; i++) printf "a."; printf "b" }')=1"
 # 32 levels are allowed, and read back as written
 good 10 "$bin" configure "$img" --config "$D/d32.json"
 expect_eq "$(cfg "$img" | jq '[paths] | map(length) | max')" 32 "depth of config.json after d32.json"

@@ -113,9 +113,12 @@ static int apply_sets(struct job *j, const struct bimg_configure_opts *o, struct
                 const char *arg = o->sets.items[i], *eq = strchr(arg, '=');
                 char key[256];
 
-                if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(key))
+                if (!eq || eq == arg)
                         return bimg_fail(err, BIMG_E_USAGE, "--set '%.80s': expected KEY=VALUE",
                                          arg);
+                if ((size_t)(eq - arg) >= sizeof(key))
+                        return bimg_fail(err, BIMG_E_INVALID, "--set '%.40s...': the key is "
+                                         "longer than %zu characters", arg, sizeof(key) - 1);
                 snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
                 if (config_set_text(j->cfg, key, eq + 1, err) < 0)
                         return -1;
