@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mkpng OUT W H [flat|noise] [SEED]: write a W x H 8-bit RGBA PNG for the tests.
+ * mkpng OUT W H [flat|noise] [SEED] [CW CH]: write a W x H 8-bit RGBA PNG for the
+ * tests. With CW CH, the header claims CW x CH pixels (up to 2^31-1 each) over
+ * the W x H data: a hostile PNG that must be refused before anything is decoded.
  *
  * flat (the default) fills every pixel with one colour derived from SEED, which
  * zlib squeezes to almost nothing; noise fills them with pseudo-random bytes
@@ -57,7 +59,7 @@ static unsigned long parse_num(const char *s, unsigned long max, const char *wha
 int main(int argc, char **argv)
 {
         static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-        unsigned long w, h, seed = 1;
+        unsigned long w, h, seed = 1, cw, ch;
         unsigned char ihdr[13], *raw, *z;
         uLongf zlen;
         size_t rowlen, rawlen, off;
@@ -65,8 +67,8 @@ int main(int argc, char **argv)
         int noise = 0;
         FILE *f;
 
-        if (argc < 4 || argc > 6) {
-                fprintf(stderr, "usage: mkpng OUT W H [flat|noise] [SEED]\n");
+        if (argc < 4 || argc > 8 || argc == 7) {
+                fprintf(stderr, "usage: mkpng OUT W H [flat|noise] [SEED] [CW CH]\n");
                 return 2;
         }
         w = parse_num(argv[2], 16384, "width");
@@ -85,6 +87,8 @@ int main(int argc, char **argv)
         }
         if (argc > 5)
                 seed = parse_num(argv[5], 0xffffffffUL, "seed");
+        cw = argc > 6 ? parse_num(argv[6], 0x7fffffffUL, "claimed width") : w;
+        ch = argc > 6 ? parse_num(argv[7], 0x7fffffffUL, "claimed height") : h;
 
         rowlen = 1 + (size_t)w * 4;
         rawlen = rowlen * h;
@@ -118,8 +122,8 @@ int main(int argc, char **argv)
                 return 1;
         }
 
-        be32(ihdr, (uint32_t)w);
-        be32(ihdr + 4, (uint32_t)h);
+        be32(ihdr, (uint32_t)cw);
+        be32(ihdr + 4, (uint32_t)ch);
         ihdr[8] = 8;            /* bit depth */
         ihdr[9] = 6;            /* colour type: RGBA */
         ihdr[10] = ihdr[11] = ihdr[12] = 0;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,9 +18,14 @@ int file_read_fd(int fd, size_t max, const char *name, char **ret, size_t *ret_l
 
         if (fstat(fd, &st) < 0)
                 return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot read '%s'", name);
-        if ((uint64_t)st.st_size > max)
-                return bimg_fail(err, BIMG_E_INVALID, "'%s' is %lld bytes, more than the %zu "
-                                 "allowed", name, (long long)st.st_size, max);
+        if ((uint64_t)st.st_size > max) {
+                char have[32], limit[32];
+
+                file_size_text((uint64_t)st.st_size, have, sizeof(have));
+                file_size_text(max, limit, sizeof(limit));
+                return bimg_fail(err, BIMG_E_INVALID, "'%s' is %s; the limit is %s", name, have,
+                                 limit);
+        }
         size = (size_t)st.st_size;
         buf = malloc(size + 1);
         if (!buf)
@@ -59,6 +65,16 @@ int file_read_path(const char *path, size_t max, char **ret, size_t *ret_len,
         r = file_read_fd(fd, max, path, ret, ret_len, err);
         close(fd);
         return r;
+}
+
+void file_size_text(uint64_t bytes, char *buf, size_t size)
+{
+        if (bytes < 10 * 1024)
+                snprintf(buf, size, "%llu bytes", (unsigned long long)bytes);
+        else if (bytes < 1024 * 1024)
+                snprintf(buf, size, "%.1f KiB", (double)bytes / 1024);
+        else
+                snprintf(buf, size, "%.1f MiB", (double)bytes / (1024 * 1024));
 }
 
 int file_write_all(int fd, const void *buf, size_t len)

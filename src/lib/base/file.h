@@ -18,6 +18,9 @@ int file_read_fd(int fd, size_t max, const char *name, char **ret, size_t *ret_l
 int file_read_path(const char *path, size_t max, char **ret, size_t *ret_len,
                    struct bimg_error *err);
 
+/* A size for messages: "812 bytes", "12.5 KiB", "49.8 MiB". */
+void file_size_text(uint64_t bytes, char *buf, size_t size);
+
 /* Write all of buf to fd (retrying short writes). Returns 0 or -errno. */
 int file_write_all(int fd, const void *buf, size_t len);
 

@@ -9,13 +9,16 @@
 
 struct bimg_run_result {
         int exit_status;
+        bool cpu_limit_hit;     /* killed at the CPU time limit (a looping tool) */
         char stderr_text[384];  /* the child's stderr, folded to one line */
 };
 
 /* Run argv[0] (an absolute path from configure) with a fixed environment,
  * stdin from /dev/null, image_fd as fd 3 (-1: none) and out_fd as stdout
- * (-1: /dev/null). Returns -1 only if it did not run or was killed; the caller
- * judges a non-zero exit status. */
+ * (-1: /dev/null), and a limit of 10 s of CPU time (a tool that loops on a
+ * damaged filesystem is killed: BIMG_E_UNSUPPORTED, res->cpu_limit_hit).
+ * Returns -1 only if it did not run or was killed; the caller judges a
+ * non-zero exit status. */
 int bimg_run(const char *const argv[], int image_fd, int out_fd,
              struct bimg_run_result *res, struct bimg_error *err);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/file.h"
 #include "config/config.h"
 #include "config/schema.h"
 #include "config/sshkey.h"
@@ -13,6 +14,47 @@
 struct bimg_config {
         json_t *root;
 };
+
+/* The first value more than CONFIG_MAX_DEPTH keys or indices below the root: its
+ * path (dotted names, [i] for array items) goes to path. Recursion stops one
+ * level past the limit, whatever the document's depth. */
+static bool too_deep(const json_t *v, int depth, char *path, size_t size)
+{
+        size_t len = strlen(path);
+        const char *name;
+        json_t *child;
+        size_t i;
+
+        if (depth > CONFIG_MAX_DEPTH)
+                return true;
+        if (!json_is_object(v) && !json_is_array(v))
+                return false;
+        if (json_is_object(v)) {
+                json_object_foreach((json_t *)v, name, child) {
+                        snprintf(path + len, size - len, "%s%.40s", len ? "." : "", name);
+                        if (too_deep(child, depth + 1, path, size))
+                                return true;
+                }
+        } else {
+                json_array_foreach(v, i, child) {
+                        snprintf(path + len, size - len, "[%zu]", i);
+                        if (too_deep(child, depth + 1, path, size))
+                                return true;
+                }
+        }
+        path[len] = '\0';
+        return false;
+}
+
+static int check_depth(const json_t *root, const char *origin, struct bimg_error *err)
+{
+        char path[256] = "";
+
+        if (!too_deep(root, 0, path, sizeof(path)))
+                return 0;
+        return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is nested more than %d levels deep; "
+                         "balenaOS reads at most 4", origin, path, CONFIG_MAX_DEPTH);
+}
 
 int config_parse(const char *text, size_t len, const char *origin, struct bimg_config **ret_cfg,
                  struct bimg_error *err)
@@ -29,6 +71,10 @@ int config_parse(const char *text, size_t len, const char *origin, struct bimg_c
                 json_decref(root);
                 return bimg_fail(err, BIMG_E_INVALID, "%s is not a JSON object; the OS "
                                  "cannot read it", origin);
+        }
+        if (check_depth(root, origin, err) < 0) {
+                json_decref(root);
+                return -1;
         }
         cfg = malloc(sizeof(*cfg));
         if (!cfg) {
@@ -186,13 +232,22 @@ int config_new(struct bimg_config **ret_cfg, struct bimg_error *err)
 int config_dump(const struct bimg_config *cfg, char **ret, size_t *ret_len,
                 struct bimg_error *err)
 {
-        char *text = json_dumps(cfg->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *text, *out, have[32], limit[32];
         size_t len;
-        char *out;
 
+        if (check_depth(cfg->root, "the new config.json", err) < 0)
+                return -1;
+        text = json_dumps(cfg->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (!text)
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         len = strlen(text);
+        if (len + 1 > CONFIG_JSON_MAX) {        /* what every reader of it allows */
+                free(text);
+                file_size_text(len + 1, have, sizeof(have));
+                file_size_text(CONFIG_JSON_MAX, limit, sizeof(limit));
+                return bimg_fail(err, BIMG_E_INVALID, "the new config.json would be %s; the "
+                                 "limit is %s", have, limit);
+        }
         out = realloc(text, len + 2);
         if (!out) {
                 free(text);
@@ -318,6 +373,10 @@ int config_add_ssh_keys(struct bimg_config *cfg, char *const *keys, size_t n,
                         struct bimg_error *err)
 {
         json_t *arr = (json_t *)schema_lookup(cfg->root, "os.sshKeys");
+        struct sshkey_set set;
+        size_t i, n_old;
+        json_t *k;
+        int r = 0;
 
         if (!arr) {
                 if (set_value(cfg, "os.sshKeys", json_array(), err) < 0)
@@ -328,18 +387,23 @@ int config_add_ssh_keys(struct bimg_config *cfg, char *const *keys, size_t n,
                 return bimg_fail(err, BIMG_E_INVALID, "config.json: 'os.sshKeys' must be an "
                                  "array of keys, not %s", json_is_object(arr) ? "an object"
                                                                               : "a single value");
-        for (size_t i = 0; i < n; i++) {
-                bool present = false;
-                size_t j;
-                json_t *k;
-
-                json_array_foreach(arr, j, k)
-                        if (json_is_string(k) && sshkey_same(json_string_value(k), keys[i]))
-                                present = true;
-                if (!present && json_array_append_new(arr, json_string(keys[i])) < 0)
-                        return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        n_old = json_array_size(arr);
+        if (sshkey_set_init(&set, n_old + n) < 0)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        json_array_foreach(arr, i, k)
+                if (json_is_string(k))
+                        sshkey_set_add(&set, json_string_value(k));
+        for (i = 0; i < n && r == 0; i++) {
+                if (sshkey_set_add(&set, keys[i]) != 1)
+                        continue;                       /* already there */
+                if (json_array_size(arr) >= SSHKEY_MAX_KEYS)
+                        r = bimg_fail(err, BIMG_E_INVALID, "config.json: 'os.sshKeys' would "
+                                      "hold more than %d keys", SSHKEY_MAX_KEYS);
+                else if (json_array_append_new(arr, json_string(keys[i])) < 0)
+                        r = bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         }
-        return 0;
+        sshkey_set_free(&set);
+        return r;
 }
 
 int config_set_udev_rule(struct bimg_config *cfg, const char *name, const char *text,

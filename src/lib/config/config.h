@@ -7,8 +7,19 @@
 
 struct bimg_config;
 
-/* Parse config.json text; it must be a JSON object. origin names the file in
- * messages ("config.json"). */
+/* config.json is read whole into memory from the boot partition. balenaOS's own
+ * are 1-10 KiB; a thousand SSH keys or a bundle of root CAs stay under 1 MiB. */
+#define CONFIG_JSON_MAX (4 * 1024 * 1024)
+/* A value more than this many keys or indices below the root is refused
+ * (jansson alone allows 2048 levels). balenaOS reads at most 4 levels (os.network.connectivity.uri), and the
+ * pretty-printed file grows with the square of the depth (2 spaces per level on
+ * every line): 2040 levels of {"a": ...} printed to 8 MiB, a config.json the
+ * tool then refused to read back. */
+#define CONFIG_MAX_DEPTH 32
+
+/* Parse config.json text; it must be a JSON object, at most CONFIG_JSON_MAX
+ * bytes and CONFIG_MAX_DEPTH levels deep. origin names the file in messages
+ * ("config.json"). */
 int config_parse(const char *text, size_t len, const char *origin, struct bimg_config **ret_cfg,
                  struct bimg_error *err);
 void config_free(struct bimg_config *cfg);
@@ -25,7 +36,10 @@ bool config_is_true(const struct bimg_config *cfg, const char *dotted);
 int config_new(struct bimg_config **ret_cfg, struct bimg_error *err);
 
 /* Pretty-printed as balenaOS tools and people expect it: 2-space indent, keys in
- * their existing order, a trailing newline. *ret is yours to free(). */
+ * their existing order, a trailing newline. *ret is yours to free(). A document
+ * that config_parse would refuse (too deep, or printed larger than
+ * CONFIG_JSON_MAX) is refused here too (BIMG_E_INVALID), so nothing written can
+ * fail to read back. */
 int config_dump(const struct bimg_config *cfg, char **ret, size_t *ret_len,
                 struct bimg_error *err);
 

@@ -25,7 +25,7 @@
 
 #define LINE_MAX_BYTES (16 * 1024)
 #define FILE_MAX_BYTES (1024 * 1024)
-#define MAX_KEYS 10000
+#define MAX_KEYS SSHKEY_MAX_KEYS
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 16384      /* OpenSSH's limit (SSHBUF_MAX_BIGNUM) */
 
@@ -396,6 +396,45 @@ static uint32_t key_hash(const char *key)
         for (size_t i = 0; i < bl; i++)
                 h = (h ^ (unsigned char)b[i]) * 16777619u;
         return h;
+}
+
+int sshkey_set_init(struct sshkey_set *set, size_t max)
+{
+        size_t n_slots = 16;
+
+        while (n_slots < 2 * max)       /* at most half full: short probes */
+                n_slots *= 2;
+        *set = (struct sshkey_set){ .max = max, .n_slots = n_slots };
+        set->keys = calloc(max ? max : 1, sizeof(*set->keys));
+        set->slots = calloc(n_slots, sizeof(*set->slots));
+        if (!set->keys || !set->slots) {
+                sshkey_set_free(set);
+                return -1;
+        }
+        return 0;
+}
+
+int sshkey_set_add(struct sshkey_set *set, const char *key)
+{
+        size_t slot;
+
+        for (slot = key_hash(key) & (set->n_slots - 1); set->slots[slot];
+             slot = (slot + 1) & (set->n_slots - 1))
+                if (sshkey_same(set->keys[set->slots[slot] - 1], key))
+                        return 0;
+        if (set->n >= set->max)
+                return -1;
+        set->keys[set->n++] = key;
+        set->slots[slot] = set->n;
+        return 1;
+}
+
+void sshkey_set_free(struct sshkey_set *set)
+{
+        free(set->keys);
+        free(set->slots);
+        set->keys = NULL;
+        set->slots = NULL;
 }
 
 void sshkey_free_list(char **keys, size_t n)

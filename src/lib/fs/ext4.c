@@ -478,6 +478,16 @@ static int list_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent, 
         name[len] = '\0';
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
                 return 0;
+        /* only a damaged (or crafted) directory holds these; joined to a host
+         * folder by cp -r, such a name would lead out of it */
+        if (len == 0 || memchr(dirent->name, '/', (size_t)len) ||
+            memchr(dirent->name, '\0', (size_t)len)) {
+                bimg_fail(ctx->err, BIMG_E_UNSUPPORTED, "%s: '%s' holds an entry named "
+                          "'%.*s', which is not a file name; the filesystem is damaged",
+                          ctx->fs->what, ctx->dir, len, dirent->name);
+                ctx->failed = true;
+                return DIRENT_ABORT;
+        }
         e = read_inode(fs_e2(ctx->fs), dirent->inode, &inode);
         if (e) {
                 bimg_fail(ctx->err, BIMG_E_IO, "%s: cannot read the inode of '%s' in '%s': %s",
@@ -912,6 +922,8 @@ struct children {
         struct child *v;
         size_t n, cap;
         bool oom;
+        bool damaged;           /* an entry that is not a file name: see bad */
+        char bad[EXT2_NAME_LEN + 1];
 };
 
 static int collect_child(ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent, int offset,
@@ -927,9 +939,16 @@ static int collect_child(ext2_ino_t dir, int entry, struct ext2_dir_entry *diren
         (void)buf;
         if (entry == DIRENT_DOT_FILE || entry == DIRENT_DOT_DOT_FILE)
                 return 0;
+        /* a second "." or "..", or a name with '/' or NUL: a damaged directory, which
+         * is not changed (its entries cannot all be named, so not all removed) */
         if ((len == 1 && dirent->name[0] == '.') ||
-            (len == 2 && dirent->name[0] == '.' && dirent->name[1] == '.'))
-                return 0;
+            (len == 2 && dirent->name[0] == '.' && dirent->name[1] == '.') || len == 0 ||
+            memchr(dirent->name, '/', (size_t)len) || memchr(dirent->name, '\0', (size_t)len)) {
+                memcpy(c->bad, dirent->name, (size_t)len);
+                c->bad[len] = '\0';
+                c->damaged = true;
+                return DIRENT_ABORT;
+        }
         if (c->n == c->cap) {
                 size_t cap = c->cap ? c->cap * 2 : 16;
                 struct child *v = realloc(c->v, cap * sizeof(*v));
@@ -977,6 +996,10 @@ static int remove_entry(const struct bimg_fs *fs, ext2_ino_t dir, const char *na
                 e = ext2fs_dir_iterate2(e2, ino, 0, NULL, collect_child, &c);
                 if (c.oom)
                         r = bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                else if (c.damaged)
+                        r = bimg_fail(err, BIMG_E_UNSUPPORTED, "%s: '%s' holds an entry named "
+                                      "'%s', which is not a file name; the filesystem is "
+                                      "damaged", fs->what, path, c.bad);
                 else if (e)
                         r = fail_e2(fs, err, e, "read the directory", path);
                 else if (c.n > 0 && !recursive)

@@ -102,6 +102,19 @@ static void cache_file(struct fat_state *st, const char *path, char *data, size_
 }
 
 
+/* DOS device names: mcopy exits 1 with no message for a file named so (any case,
+ * without an extension; measured with mtools 4.0.32, which takes COM5 and LPT0) */
+static bool is_device_name(const char *name, size_t len)
+{
+        static const char *const devices[] = { "CON", "NUL", "AUX", "PRN", "COM1", "COM2",
+                                               "COM3", "COM4", "LPT1", "LPT2", "LPT3", "LPT4" };
+
+        for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
+                if (strlen(devices[i]) == len && strncasecmp(name, devices[i], len) == 0)
+                        return true;
+        return false;
+}
+
 static int check_fat_path(struct bimg_fs *fs, const char *path, struct bimg_error *err)
 {
         /* mtools expands * ? [ ] itself and reads \ as a separator; the rest are
@@ -111,6 +124,16 @@ static int check_fat_path(struct bimg_fs *fs, const char *path, struct bimg_erro
                         return bimg_fail(err, BIMG_E_INVALID,
                                          "%s: '%s' has a character FAT names cannot hold",
                                          fs->what, path);
+        for (const char *p = path; *p;) {
+                size_t len = strcspn(p, "/");
+
+                if (is_device_name(p, len))
+                        return bimg_fail(err, BIMG_E_INVALID, "%s: '%s': '%.*s' is a DOS "
+                                         "device name, which FAT tools refuse as a file name",
+                                         fs->what, path, (int)len, p);
+                p += len;
+                p += *p == '/';
+        }
         return 0;
 }
 
@@ -241,6 +264,13 @@ static int parse_listing(struct fat_state *st, const char *out, struct fat_dir *
                         r = parse_entry(line, len, &e);
                         if (r == -2)
                                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+                        if (r == 0 && strchr(e.name, '/')) {    /* a crafted long name */
+                                bimg_fail(err, BIMG_E_UNSUPPORTED, "'%s' holds an entry named "
+                                          "'%s', which is not a file name; the filesystem "
+                                          "is damaged", dir->path, e.name);
+                                free(e.name);
+                                return -1;
+                        }
                         if (r == 0 && strcmp(e.name, ".") != 0 && strcmp(e.name, "..") != 0) {
                                 struct fat_entry *grown = realloc(dir->entries,
                                                                   (dir->n + 1) * sizeof(e));
@@ -259,6 +289,25 @@ static int parse_listing(struct fat_state *st, const char *out, struct fat_dir *
                         line++;
         }
         return 0;
+}
+
+/* Run an mtools program on this partition (stdout to out_fd, or into *ret_out when
+ * ret_out is given). A tool that did not run or was killed fails naming the
+ * partition; one stopped at spawn.c's CPU limit has looped on a damaged FAT. */
+static int run_tool(struct bimg_fs *fs, const char *const argv[], int out_fd, char **ret_out,
+                    size_t *ret_len, struct bimg_run_result *res, struct bimg_error *err)
+{
+        struct bimg_error tool = { 0 };
+        int r = ret_out ? bimg_run_capture(argv, fs->image_fd, ret_out, ret_len, res, &tool)
+                        : bimg_run(argv, fs->image_fd, out_fd, res, &tool);
+
+        if (r == 0)
+                return 0;
+        if (res->cpu_limit_hit)
+                return bimg_fail(err, tool.status, "%s: %s; the FAT filesystem is damaged (a "
+                                 "cluster chain that loops?): check it with fsck.fat -n",
+                                 fs->what, tool.message);
+        return bimg_fail(err, tool.status, "%s: %s", fs->what, tool.message);
 }
 
 static bool tool_said_not_found(const struct bimg_run_result *res)
@@ -290,7 +339,7 @@ static int get_dir(struct bimg_fs *fs, const char *dir, const struct fat_dir **r
         if (target(dir, true, tgt, sizeof(tgt), err) < 0)
                 return -1;
         const char *argv[] = { MDIR_PATH, "-a", "-i", st->drive, tgt, NULL };
-        if (bimg_run_capture(argv, fs->image_fd, &out, &len, &res, err) < 0)
+        if (run_tool(fs, argv, -1, &out, &len, &res, err) < 0)
                 return -1;
         if (res.exit_status != 0) {
                 free(out);
@@ -311,6 +360,8 @@ static int get_dir(struct bimg_fs *fs, const char *dir, const struct fat_dir **r
         if (!d.path || parse_listing(st, out, &d, err) < 0) {
                 free(out);
                 free_dir(&d);
+                if (err->status == BIMG_E_UNSUPPORTED)  /* a damaged listing */
+                        bimg_error_prefix(err, "%s", fs->what);
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         }
         free(out);
@@ -471,13 +522,13 @@ static int fat_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct b
                 return copy_out(fs, path, fd, f->data, f->len, err);
         const char *argv[] = { MTYPE_PATH, "-i", st->drive, tgt, NULL };
         if (e->st.size > FAT_FILE_CACHE_MAX) {  /* streamed, not kept */
-                if (bimg_run(argv, fs->image_fd, fd, &res, err) < 0)
+                if (run_tool(fs, argv, fd, NULL, NULL, &res, err) < 0)
                         return -1;
         } else {
                 char *data = NULL;
                 size_t len = 0;
 
-                if (bimg_run_capture(argv, fs->image_fd, &data, &len, &res, err) < 0)
+                if (run_tool(fs, argv, -1, &data, &len, &res, err) < 0)
                         return -1;
                 if (res.exit_status == 0) {
                         int r = copy_out(fs, path, fd, data, len, err);
@@ -499,11 +550,15 @@ static int run_write(struct bimg_fs *fs, const char *const argv[], const char *w
 {
         struct fat_state *st = fs->priv;
         struct bimg_run_result res;
-        int r = bimg_run(argv, fs->image_fd, -1, &res, err);
+        int r = run_tool(fs, argv, -1, NULL, NULL, &res, err);
 
         drop_cache(st);
         if (r < 0)
                 return -1;
+        if (res.exit_status != 0 && !res.stderr_text[0])        /* mtools said nothing */
+                return bimg_fail(err, BIMG_E_IO, "%s: cannot %s '%s': %s exited with status "
+                                 "%d and no message", fs->what, what_done, path,
+                                 path_basename(argv[0]), res.exit_status);
         if (res.exit_status != 0)
                 return bimg_fail(err, BIMG_E_IO, "%s: cannot %s '%s': %s", fs->what, what_done,
                                  path, res.stderr_text);

@@ -246,6 +246,15 @@ static int name_output(struct bimg_batch *b, struct device *d, struct bimg_error
         char name[4096] = "", path[4096], field[64], value[256];
         size_t len = 0;
 
+        /* outputs are new files under the manifest's folder: a manifest from
+         * elsewhere cannot write over /etc or ../the-base.img (field values hold
+         * no '/', see field_value) */
+        if (p[0] == '/' || path_has_dotdot(p))
+                return bimg_fail(err, BIMG_E_INVALID, "%s: \"output\" '%s' %s; outputs are "
+                                 "written under the manifest's folder (put the manifest where "
+                                 "they should go)", b->m->path, p,
+                                 p[0] == '/' ? "is an absolute path" : "contains '..'");
+
         while (*p) {
                 const char *close = *p == '{' ? strchr(p, '}') : NULL;
 
@@ -271,6 +280,42 @@ static int name_output(struct bimg_batch *b, struct device *d, struct bimg_error
                 return err->status ? -1 : bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         d->pub.output = d->output;
         d->pub.bmap = d->bmap;
+        return 0;
+}
+
+/* True when path names the same file as st (a hard or symbolic link included). */
+static bool same_file(const char *path, const struct stat *st)
+{
+        struct stat o;
+
+        return stat(path, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+/* No output (nor its bmap) may be a base image or the manifest: the first
+ * device's output would replace what later devices are made from. */
+static int check_outputs_are_new(const struct bimg_batch *b, struct bimg_error *err)
+{
+        for (size_t k = 0; k <= b->m->n_images; k++) {
+                const char *input = k < b->m->n_images ? b->bases[k].path : b->m->path;
+                struct stat st;
+
+                if (stat(input, &st) < 0)
+                        continue;       /* a missing base is reported where it is opened */
+                for (size_t i = 0; i < b->m->n_devices; i++) {
+                        const struct device *d = &b->devices[i];
+                        const char *hit = same_file(d->output, &st) ? d->output
+                                          : d->bmap && same_file(d->bmap, &st) ? d->bmap
+                                                                               : NULL;
+
+                        if (hit)
+                                return bimg_fail(err, BIMG_E_INVALID, "%s: the output '%s' "
+                                                 "is %s '%s'; outputs must be new files",
+                                                 d->entry->origin, hit,
+                                                 k < b->m->n_images ? "the base image"
+                                                                    : "the manifest",
+                                                 input);
+                }
+        }
         return 0;
 }
 
@@ -332,6 +377,8 @@ static int load_devices(struct bimg_batch *b, struct bimg_error *err)
                     pick_uuid(b, d, err) < 0 || name_output(b, d, err) < 0)
                         return -1;
         }
+        if (check_outputs_are_new(b, err) < 0)
+                return -1;
         return check_unique_outputs(b, err);
 }
 

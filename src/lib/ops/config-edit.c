@@ -5,7 +5,6 @@
 
 #include "config/config.h"
 
-#define CONFIG_MAX (4 * 1024 * 1024)
 
 int bimg_config_read(struct bimg_image *img, char **ret_text, size_t *ret_len,
                      struct bimg_error *err)
@@ -16,7 +15,7 @@ int bimg_config_read(struct bimg_image *img, char **ret_text, size_t *ret_len,
         if (bimg_image_require_role(img, BIMG_ROLE_BOOT, &boot, err) < 0 ||
             bimg_image_fs(img, boot, &fs, err) < 0)
                 return -1;
-        return bimg_fs_read_alloc(fs, "/config.json", CONFIG_MAX, ret_text, ret_len, err);
+        return bimg_fs_read_alloc(fs, "/config.json", CONFIG_JSON_MAX, ret_text, ret_len, err);
 }
 
 int bimg_config_get(struct bimg_image *img, const char *key, char **ret_text,

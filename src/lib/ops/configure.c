@@ -24,7 +24,6 @@
 #include "ops/ops.h"
 #include "ops/splash.h"
 
-#define CONFIG_MAX (4 * 1024 * 1024)
 #define INPUT_MAX (1024 * 1024)         /* keys, rules, profiles, proxy files */
 
 void bimg_configure_opts_init(struct bimg_configure_opts *opts)
@@ -62,8 +61,13 @@ static int load_current(struct job *j, bool replacing, struct bimg_error *err)
 {
         struct bimg_error probe = { 0 };
 
-        if (bimg_fs_read_alloc(j->fs, "/config.json", CONFIG_MAX, &j->old_text, &j->old_len,
-                               &probe) < 0) {
+        if (bimg_fs_read_alloc(j->fs, "/config.json", CONFIG_JSON_MAX, &j->old_text,
+                               &j->old_len, &probe) < 0) {
+                if (probe.status == BIMG_E_INVALID && replacing)      /* too large */
+                        return config_new(&j->cfg, err);
+                if (probe.status == BIMG_E_INVALID)
+                        return bimg_fail(err, probe.status, "%s; replace it with --config FILE "
+                                         "--replace-config", probe.message);
                 if (probe.status != BIMG_E_NOT_FOUND)
                         return bimg_fail(err, probe.status, "%s", probe.message);
                 return config_new(&j->cfg, err);
@@ -87,7 +91,7 @@ static int apply_config_file(struct job *j, const struct bimg_configure_opts *o,
         size_t len;
         int r;
 
-        if (file_read_path(o->config_file, CONFIG_MAX, &text, &len, err) < 0)
+        if (file_read_path(o->config_file, CONFIG_JSON_MAX, &text, &len, err) < 0)
                 return -1;
         r = config_parse(text, len, o->config_file, &file_cfg, err);
         free(text);
@@ -109,9 +113,12 @@ static int apply_sets(struct job *j, const struct bimg_configure_opts *o, struct
                 const char *arg = o->sets.items[i], *eq = strchr(arg, '=');
                 char key[256];
 
-                if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(key))
+                if (!eq || eq == arg)
                         return bimg_fail(err, BIMG_E_USAGE, "--set '%.80s': expected KEY=VALUE",
                                          arg);
+                if ((size_t)(eq - arg) >= sizeof(key))
+                        return bimg_fail(err, BIMG_E_INVALID, "--set '%.40s...': the key is "
+                                         "longer than %zu characters", arg, sizeof(key) - 1);
                 snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
                 if (config_set_text(j->cfg, key, eq + 1, err) < 0)
                         return -1;

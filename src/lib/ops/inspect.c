@@ -10,7 +10,6 @@
 #include "image/image.h"
 
 #define SMALL_FILE_MAX (256 * 1024)     /* os-release, manifests, env blocks */
-#define CONFIG_MAX (4 * 1024 * 1024)
 
 /* What the root folder of the boot partition holds (one listing). */
 struct boot_root {
@@ -252,7 +251,7 @@ static void inspect_config(struct bimg_fs *fs, struct bimg_info *info,
         size_t len;
 
         info->has_config = true;
-        if (bimg_fs_read_alloc(fs, "/config.json", CONFIG_MAX, &text, &len, &e) == 0) {
+        if (bimg_fs_read_alloc(fs, "/config.json", CONFIG_JSON_MAX, &text, &len, &e) == 0) {
                 if (config_parse(text, len, "config.json", ret_cfg, &e) == 0) {
                         info->config_valid = true;
                         info->n_config_keys = config_summary(*ret_cfg, info->config_keys,
