@@ -260,7 +260,9 @@ int bimg_txn_remove(struct bimg_txn *txn, const struct bimg_part *part, const ch
                     bool recursive, struct bimg_error *err);
 /* Check the plan against the image and report each change; writes nothing. */
 int bimg_txn_plan(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bimg_error *err);
-/* Check the plan, then apply it. fn (may be NULL) hears of each change. */
+/* Check the plan, then apply it. In place it is all or nothing, even when the
+ * process is killed; a BIMG_OPEN_PRIVATE copy that fails is to be thrown away.
+ * On success fn (may be NULL) hears of each change made. */
 int bimg_txn_commit(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bimg_error *err);
 
 /* ---- balenaOS versions ------------------------------------------------- */

@@ -206,10 +206,14 @@ int bimg_fs_read_alloc(struct bimg_fs *fs, const char *path, size_t max_size,
         /* refuse oversized files before reading them (the stat is cached on FAT) */
         if (fs->ops->stat(fs, norm, &st, err) < 0)
                 return -1;
-        if (!st.is_symlink && st.size > max_size)
-                return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is %llu bytes, more than the "
-                                 "%zu expected", fs->what, norm, (unsigned long long)st.size,
-                                 max_size);
+        if (!st.is_symlink && st.size > max_size) {
+                char is[32], limit[32];
+
+                file_size_text(st.size, is, sizeof(is));
+                file_size_text(max_size, limit, sizeof(limit));
+                return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is %s; the limit is %s",
+                                 fs->what, norm, is, limit);
+        }
         memfd = memfd_create("bimg-read", MFD_CLOEXEC);
         if (memfd < 0)
                 return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "cannot read '%s'", norm);

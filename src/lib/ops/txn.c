@@ -339,23 +339,33 @@ static int plan_op(struct bimg_txn *txn, size_t i, struct bimg_error *err)
         }
 }
 
-static int plan_all(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bimg_error *err)
+static int plan_all(struct bimg_txn *txn, struct bimg_error *err)
 {
-        for (size_t i = 0; i < txn->n_ops; i++) {
-                const struct op *op = &txn->ops[i];
-
+        for (size_t i = 0; i < txn->n_ops; i++)
                 if (plan_op(txn, i, err) < 0)
                         return -1;
+        return 0;
+}
+
+/* The planned changes, told once the whole plan holds (or, committing, once
+ * it is in the image): a failure never leaves lines for changes not made. */
+static void report(const struct bimg_txn *txn, bimg_change_fn fn, void *data)
+{
+        for (size_t i = 0; fn && i < txn->n_ops; i++) {
+                const struct op *op = &txn->ops[i];
+
                 /* an existing folder is not news; an unchanged file is */
-                if (fn && !(op->kind == OP_MKDIR && op->change == BIMG_CHANGE_UNCHANGED))
+                if (!(op->kind == OP_MKDIR && op->change == BIMG_CHANGE_UNCHANGED))
                         fn(op->change, op->part, op->path, op->len, data);
         }
-        return 0;
 }
 
 int bimg_txn_plan(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bimg_error *err)
 {
-        return plan_all(txn, fn, data, err);
+        if (plan_all(txn, err) < 0)
+                return -1;
+        report(txn, fn, data);
+        return 0;
 }
 
 /* ---- applying ----------------------------------------------------------- */
@@ -525,7 +535,9 @@ int bimg_txn_commit(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct 
         if (!txn->img->writable)
                 return bimg_fail(err, BIMG_E_FAILURE, "'%s' was opened read-only",
                                  txn->img->path);
-        if (plan_all(txn, fn, data, err) < 0)
+        if (plan_all(txn, err) < 0 ||
+            (txn->img->private_copy ? apply_directly(txn, err) : apply_staged(txn, err)) < 0)
                 return -1;
-        return txn->img->private_copy ? apply_directly(txn, err) : apply_staged(txn, err);
+        report(txn, fn, data);
+        return 0;
 }
