@@ -75,7 +75,8 @@ int journal_commit(struct bimg_image *img, const struct image_patch *patches, si
                    struct bimg_error *err);
 
 /* stage.c: an in-place change is made on a private copy of each partition it
- * touches (a nameless file, gone with its fd), then diffed against the image. */
+ * touches (a nameless sparse file, gone with its fd), then diffed against the
+ * image. verify checks FAT copies too. */
 int stage_copy(const struct bimg_image *img, const struct bimg_part *part, int *ret_fd,
                struct bimg_error *err);
 /* Append to *patches (n of them) the ranges where the copy fd differs. */

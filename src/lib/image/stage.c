@@ -37,8 +37,8 @@ static int nameless_file(const char *beside, struct bimg_error *err)
                 fd = open(tmp && tmp[0] == '/' ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC,
                           0600);
         if (fd < 0)
-                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create a staging file "
-                                       "beside '%s'", beside);
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create a private copy "
+                                       "of a partition beside '%s'", beside);
         return fd;
 }
 
@@ -72,8 +72,8 @@ int stage_copy(const struct bimg_image *img, const struct bimg_part *part, int *
                                         copy_data, &c);
         if (r < 0) {
                 close(fd);
-                return bimg_fail_errno(err, BIMG_E_IO, -r, "cannot stage the change to '%s'",
-                                       img->path);
+                return bimg_fail_errno(err, BIMG_E_IO, -r, "cannot copy partition %u of '%s'",
+                                       part->number, img->path);
         }
         *ret_fd = fd;
         return 0;

@@ -2,8 +2,8 @@
 /*
  * Every filesystem of an image through its own checker, read-only: e2fsck -fn
  * reads the image itself (libext2fs's "?offset=" io option on /dev/fd/3),
- * fsck.fat -n gets a sparse temporary copy of the partition, since it has no
- * offset option. Neither is ever given the image writable.
+ * fsck.fat -n gets a sparse nameless copy of the partition (image/stage.c),
+ * since it has no offset option. Neither is ever given the image writable.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,50 +16,6 @@
 #include "base/spawn.h"
 #include "image/image.h"
 #include "ops/verify.h"
-
-static char copy_buf[1 << 20];
-
-/* Copy [offset, offset + size) of in to the start of out, holes kept as holes. */
-static int copy_part(int in, uint64_t offset, uint64_t size, int out)
-{
-        uint64_t end = offset + size, pos = offset;
-
-        if (ftruncate(out, (off_t)size) < 0)
-                return -errno;
-        while (pos < end) {
-                off_t data = lseek(in, (off_t)pos, SEEK_DATA), hole;
-
-                if (data < 0)
-                        return errno == ENXIO ? 0 : -errno;
-                if ((uint64_t)data >= end)
-                        return 0;
-                hole = lseek(in, data, SEEK_HOLE);
-                if (hole < 0)
-                        return -errno;
-                if ((uint64_t)hole > end)
-                        hole = (off_t)end;
-                for (pos = (uint64_t)data; pos < (uint64_t)hole;) {
-                        size_t want = (uint64_t)hole - pos < sizeof(copy_buf)
-                                              ? (size_t)((uint64_t)hole - pos) : sizeof(copy_buf);
-                        ssize_t n = pread(in, copy_buf, want, (off_t)pos), w = 0;
-
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n <= 0)
-                                return n < 0 ? -errno : -EIO;
-                        for (ssize_t done = 0; done < n; done += w) {
-                                w = pwrite(out, copy_buf + done, (size_t)(n - done),
-                                           (off_t)(pos - offset) + done);
-                                if (w < 0 && errno == EINTR)
-                                        w = 0;
-                                else if (w <= 0)
-                                        return w < 0 ? -errno : -EIO;
-                        }
-                        pos += (uint64_t)n;
-                }
-        }
-        return 0;
-}
 
 /* The checker saw the partition as /dev/fd/3[?offset=N]: call it what it is. */
 static void name_partition(char *buf, size_t size)
@@ -190,20 +146,11 @@ static int check_ext(struct bimg_image *img, const struct bimg_part *p,
 static int check_fat(struct bimg_image *img, const struct bimg_part *p,
                      struct bimg_verify_report *rep, const char *subject, struct bimg_error *err)
 {
-        const char *tmp = getenv("TMPDIR");
         const char *argv[] = { FSCK_FAT_PATH, "-n", "/dev/fd/3", NULL };
         int fd, r;
 
-        fd = open(tmp && tmp[0] == '/' ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot make a temporary copy "
-                                       "of %s to check it", subject);
-        r = copy_part(img->fd, p->offset, p->size, fd);
-        if (r < 0) {
-                close(fd);
-                return bimg_fail_errno(err, BIMG_E_IO, -r, "cannot copy %s to check it",
-                                       subject);
-        }
+        if (stage_copy(img, p, &fd, err) < 0)   /* a nameless sparse copy */
+                return -1;
         r = run_checker(argv, fd, "fsck.fat -n", rep, subject,
                         p->fsversion[0] ? p->fsversion : "vfat", err);
         close(fd);      /* the copy goes with it */
