@@ -38,7 +38,7 @@ step() {
 }
 
 echo "==> make distcheck: the release tarball builds with -Werror and ASan+UBSan and passes every test"
-step distcheck distcheck.log make -s distcheck \
+step distcheck distcheck.log make -s -j"$(nproc)" distcheck \
         DISTCHECK_CONFIGURE_FLAGS="--enable-werror --enable-sanitizers"
 
 echo "==> valgrind: the info and configure tests with balena-img under valgrind --leak-check=full"
