@@ -27,7 +27,7 @@ BINS := $(TARGETS:%=fuzz/fuzz_%)
 
 fuzz: $(BINS)
 
-$(OBJ)/%.o: $(srcdir)/%.c
+$(OBJ)/%.o: $(srcdir)/%.c $(builddir)/config.h
 	@mkdir -p $(@D)
 	@echo "  FUZZCC   $*.c"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
