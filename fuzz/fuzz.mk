@@ -48,6 +48,7 @@ fuzz-run: $(TARGETS:%=run-%)
 $(TARGETS:%=run-%): run-%: fuzz/fuzz_%
 	@rm -rf fuzz/work/$* && mkdir -p fuzz/work/$* fuzz/crashes
 	@if ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    LSAN_OPTIONS=suppressions=$(srcdir)/fuzz/lsan.supp \
 	    ./fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=25 -max_len=65536 \
 	    -print_final_stats=1 -artifact_prefix=fuzz/crashes/$*- \
 	    fuzz/work/$* $(srcdir)/fuzz/corpus/$* >fuzz/work/$*.log 2>&1; then \
