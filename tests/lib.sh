@@ -20,6 +20,15 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 CHECKS=0
 
+# BIMG_WRAPPER="valgrind ...": every run of the binary goes through that command
+# (tests/run.sh's valgrind step). A script stands in for the binary, so tests
+# keep calling "$BALENA_IMG"; the tools it starts (mtools) run as they are.
+if [ -n "${BIMG_WRAPPER:-}" ]; then
+        BALENA_IMG=$TESTS_WORKDIR/.wrapped-$TEST_NAME
+        printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$BIMG_WRAPPER" "$BIMG_BIN" >"$BALENA_IMG"
+        chmod +x "$BALENA_IMG"
+fi
+
 fail() { echo "FAIL: $TEST_NAME: $*" >&2; exit 1; }
 skip() { echo "SKIP: $TEST_NAME: $*" >&2; exit 77; }
 ok() { CHECKS=$((CHECKS + 1)); }

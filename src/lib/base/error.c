@@ -6,7 +6,8 @@
 
 #include "balena-img.h"
 
-static void set_message(struct bimg_error *err, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0)))
+set_message(struct bimg_error *err, const char *fmt, va_list ap)
 {
         vsnprintf(err->message, sizeof(err->message), fmt, ap);
         /* a message is one line: fold any newline a tool or user string brought in */
