@@ -77,7 +77,8 @@ static int print_listing(struct listing *l, bool longfmt, bool json, struct bimg
 {
         json_t *arr;
 
-        qsort(l->entries, l->n, sizeof(*l->entries), by_name);
+        if (l->n)                       /* an empty folder has no array at all */
+                qsort(l->entries, l->n, sizeof(*l->entries), by_name);
         if (!json) {
                 for (size_t i = 0; i < l->n; i++) {
                         if (longfmt)

@@ -49,12 +49,21 @@ debugfs -w -R "ssv feature_incompat 0x10000002" "$img?offset=$off5" >/dev/null 2
         fail "debugfs ssv failed"
 before=$(checksum "$img")
 
+# GCC's ASan intercepts xdrmem_create, which libguestfs calls from libtirpc: loaded
+# by dlopen after ASan started, the interceptor has nothing to call and crashes
+[ -z "${BIMG_SANITIZERS:-}" ] ||
+        skip "ASan's xdr interceptor crashes libguestfs loaded by dlopen; the normal build runs this"
+
 # the one launch
 set +e
 $limit "$bin" verify --deep --json "$img" >"$WORK/deep.json" 2>"$WORK/stderr"
 RC=$?
 set -e
 [ "$RC" -ne 124 ] || skip "the libguestfs appliance did not finish within 15 minutes here"
+case $RC in
+0 | 4 | 6) ;;
+*) fail "verify --deep died: exit $RC: $(head -c 600 "$WORK/stderr")" ;;
+esac
 expect_eq "$(checksum "$img")" "$before" "checksum after verify --deep"
 if jq -e '.deep_skipped' "$WORK/deep.json" >/dev/null 2>&1; then
         skip "libguestfs cannot run here: $(jq -r '.checks[] | select(.name == "deep") | .message' "$WORK/deep.json")"

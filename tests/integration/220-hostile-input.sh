@@ -25,6 +25,7 @@ bin=$BALENA_IMG
 D=$WORK/in
 mkdir "$D"
 MEM=32768               # KiB of address space for a refused input (a normal run needs ~16 MiB)
+[ -z "${BIMG_SANITIZERS:-}" ] || MEM=-     # ASan reserves terabytes of shadow address space
 
 # state IMG: size and mtime (ns), which any write moves (cheap: checked after
 # every case); bytes IMG: a CRC of everything up to the end of the boot
