@@ -183,3 +183,15 @@ quiet() {
                 fail "expected no output: $(head -c 300 "$WORK/stdout") $(head -c 300 "$WORK/stderr")"
         ok
 }
+
+# need_mkpng: $MKPNG, the test PNG writer (tests/tools/mkpng.c): make check builds
+# it; a test run by hand builds its own copy
+need_mkpng() {
+        [ -z "${MKPNG:-}" ] || return 0
+        command -v cc >/dev/null 2>&1 && pkg-config --exists zlib 2>/dev/null ||
+                skip "MKPNG is not set, and cc or zlib is missing to build tests/tools/mkpng.c"
+        # shellcheck disable=SC2046 # pkg-config prints several words
+        cc -O2 -o "$WORK/mkpng" "$top_srcdir/tests/tools/mkpng.c" $(pkg-config --cflags --libs zlib) ||
+                fail "cannot build tests/tools/mkpng.c"
+        MKPNG=$WORK/mkpng
+}

@@ -21,14 +21,7 @@ done
 bin=$BALENA_IMG
 unset BALENA_IMG
 
-if [ -z "${MKPNG:-}" ]; then
-        command -v cc >/dev/null 2>&1 && pkg-config --exists zlib 2>/dev/null ||
-                skip "MKPNG is not set, and cc or zlib is missing to build tests/tools/mkpng.c"
-        # shellcheck disable=SC2046 # pkg-config prints several words
-        cc -O2 -o "$WORK/mkpng" "$top_srcdir/tests/tools/mkpng.c" $(pkg-config --cflags --libs zlib) ||
-                fail "cannot build tests/tools/mkpng.c"
-        MKPNG=$WORK/mkpng
-fi
+need_mkpng
 [ -x "$MKPNG" ] || fail "MKPNG='$MKPNG' is not a program"
 echo "# PNGs from $MKPNG" >&2
 png() { "$MKPNG" "$@" || fail "mkpng $*"; }

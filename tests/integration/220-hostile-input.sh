@@ -12,14 +12,7 @@
 for t in sfdisk jq cksum mcopy mdel mshowfat mtype mkfs.vfat od awk timeout ssh-keygen truncate; do
         command -v "$t" >/dev/null 2>&1 || skip "'$t' is not installed"
 done
-if [ -z "${MKPNG:-}" ]; then
-        command -v cc >/dev/null 2>&1 && pkg-config --exists zlib 2>/dev/null ||
-                skip "MKPNG is not set, and cc or zlib is missing to build tests/tools/mkpng.c"
-        # shellcheck disable=SC2046 # pkg-config prints several words
-        cc -O2 -o "$WORK/mkpng" "$top_srcdir/tests/tools/mkpng.c" $(pkg-config --cflags --libs zlib) ||
-                fail "cannot build tests/tools/mkpng.c"
-        MKPNG=$WORK/mkpng
-fi
+need_mkpng
 
 bin=$BALENA_IMG
 D=$WORK/in
