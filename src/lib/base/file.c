@@ -77,6 +77,18 @@ void file_size_text(uint64_t bytes, char *buf, size_t size)
                 snprintf(buf, size, "%.1f MiB", (double)bytes / (1024 * 1024));
 }
 
+const char *file_tmp_dir(void)
+{
+        const char *tmp = getenv("TMPDIR");
+
+        return tmp && tmp[0] == '/' ? tmp : "/tmp";
+}
+
+int file_nameless(const char *dir)
+{
+        return open(dir ? dir : file_tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
 int file_write_all(int fd, const void *buf, size_t len)
 {
         const char *p = buf;

@@ -21,6 +21,14 @@ int file_read_path(const char *path, size_t max, char **ret, size_t *ret_len,
 /* A size for messages: "812 bytes", "12.5 KiB", "49.8 MiB". */
 void file_size_text(uint64_t bytes, char *buf, size_t size);
 
+/* TMPDIR when it is an absolute path, else /tmp. */
+const char *file_tmp_dir(void);
+
+/* A nameless read-write file (O_TMPFILE, mode 0600) in dir, or in file_tmp_dir()
+ * when dir is NULL: it goes away with its last fd, whatever happens. The fd, or
+ * -1 with errno set. */
+int file_nameless(const char *dir);
+
 /* Write all of buf to fd (retrying short writes). Returns 0 or -errno. */
 int file_write_all(int fd, const void *buf, size_t len);
 

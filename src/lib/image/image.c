@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "image/image.h"
 
 /* How long an open waits for another balena-img's lock (bimg_set_lock_wait). */
@@ -129,7 +130,6 @@ static int check_protective_only(struct bimg_image *img, struct bimg_error *err)
  * once, so it goes away with the handle whatever happens. Changes need -o. */
 static int unpack(struct bimg_image *img, struct bimg_error *err)
 {
-        const char *tmp = getenv("TMPDIR");
         struct stat st;
         int fd;
 
@@ -137,7 +137,7 @@ static int unpack(struct bimg_image *img, struct bimg_error *err)
                 return bimg_fail(err, BIMG_E_USAGE, "'%s' is compressed; give -o OUT.img to "
                                  "write the changed image (the input is never changed)",
                                  img->path);
-        fd = open(tmp && tmp[0] == '/' ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        fd = file_nameless(NULL);
         if (fd < 0)
                 return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot unpack '%s'", img->path);
         if (uncompress_image(img->fd, img->path, fd, err) < 0 || fstat(fd, &st) < 0) {

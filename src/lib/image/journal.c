@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "base/path.h"
 #include "image/image.h"
 
 #define JOURNAL_SUFFIX ".balena-img-journal"
@@ -87,11 +88,9 @@ int journal_path(const char *image_path, char **ret, struct bimg_error *err)
 static int sync_parent(const char *path)
 {
         char dir[PATH_MAX];
-        const char *slash = strrchr(path, '/');
         int fd, r;
 
-        snprintf(dir, sizeof(dir), "%.*s", slash && slash != path ? (int)(slash - path) : 1,
-                 slash ? path : ".");
+        path_host_dir(path, dir, sizeof(dir));
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;

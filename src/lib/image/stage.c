@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "base/path.h"
 #include "image/image.h"
 
 #define DIFF_CHUNK (1u << 20)
@@ -25,17 +26,13 @@
  * clones), else in TMPDIR; it goes away with its last fd, whatever happens. */
 static int nameless_file(const char *beside, struct bimg_error *err)
 {
-        const char *tmp = getenv("TMPDIR");
         char dir[PATH_MAX];
-        const char *slash = strrchr(beside, '/');
         int fd;
 
-        snprintf(dir, sizeof(dir), "%.*s", slash && slash != beside ? (int)(slash - beside) : 1,
-                 slash ? beside : ".");
-        fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        path_host_dir(beside, dir, sizeof(dir));
+        fd = file_nameless(dir);
         if (fd < 0)
-                fd = open(tmp && tmp[0] == '/' ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC,
-                          0600);
+                fd = file_nameless(NULL);
         if (fd < 0)
                 return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create a private copy "
                                        "of a partition beside '%s'", beside);

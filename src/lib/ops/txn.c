@@ -374,13 +374,11 @@ int bimg_txn_plan(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bi
 static int stage_file(struct bimg_txn *txn, const struct op *op, char *ret_path, size_t size,
                       struct bimg_error *err)
 {
-        const char *tmp = getenv("TMPDIR");
-        size_t done = 0;
-        int fd;
+        int fd, r;
 
         if (!txn->tmpdir[0]) {
                 snprintf(txn->tmpdir, sizeof(txn->tmpdir), "%s/balena-img-XXXXXX",
-                         tmp && tmp[0] == '/' ? tmp : "/tmp");
+                         file_tmp_dir());
                 if (!mkdtemp(txn->tmpdir)) {
                         txn->tmpdir[0] = '\0';
                         return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create a "
@@ -391,23 +389,12 @@ static int stage_file(struct bimg_txn *txn, const struct op *op, char *ret_path,
         fd = open(ret_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
                 return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", ret_path);
-        while (done < op->len) {
-                ssize_t n = write(fd, (const char *)op->data + done, op->len - done);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        int e = errno;
-
-                        close(fd);
-                        unlink(ret_path);
-                        return bimg_fail_errno(err, BIMG_E_IO, e, "cannot write '%s'", ret_path);
-                }
-                done += (size_t)n;
-        }
-        if (close(fd) < 0) {
+        r = file_write_all(fd, op->data, op->len);
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r < 0) {
                 unlink(ret_path);
-                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", ret_path);
+                return bimg_fail_errno(err, BIMG_E_IO, -r, "cannot write '%s'", ret_path);
         }
         return 0;
 }
