@@ -49,6 +49,7 @@ enum {
 /* What fs->priv holds. */
 struct ext4 {
         ext2_filsys e2;
+        bool rw;                /* e2 is open for writing (on the first write) */
         char no_write[256];     /* why writes are refused; "" when they are not */
 };
 
@@ -214,12 +215,30 @@ static int load_inode(const struct bimg_fs *fs, ext2_ino_t ino, const char *path
         return 0;
 }
 
-static int check_writable(const struct bimg_fs *fs, struct bimg_error *err)
+static int open_e2(const struct bimg_fs *fs, bool rw, ext2_filsys *ret_e2,
+                   struct bimg_error *err);
+static bool must_not_write(const struct bimg_fs *fs, ext2_filsys e2, char *why, size_t size);
+
+/* Reading never opens the filesystem for writing (that costs its bitmaps and an
+ * fsync of the image at close); the first write reopens it so, or says why not. */
+static int check_writable(struct bimg_fs *fs, struct bimg_error *err)
 {
-        const struct ext4 *priv = fs->priv;
+        struct ext4 *priv = fs->priv;
+        ext2_filsys rw = NULL;
 
         if (!fs->writable)
                 return bimg_fail(err, BIMG_E_FAILURE, "%s was opened read-only", fs->what);
+        if (!priv->rw && !priv->no_write[0]) {
+                if (open_e2(fs, true, &rw, err) < 0)
+                        return -1;
+                if (must_not_write(fs, rw, priv->no_write, sizeof(priv->no_write))) {
+                        ext2fs_close_free(&rw); /* nothing was changed, nothing is written */
+                } else {
+                        ext2fs_close_free(&priv->e2);
+                        priv->e2 = rw;
+                        priv->rw = true;
+                }
+        }
         if (priv->no_write[0])
                 return bimg_fail(err, BIMG_E_UNSUPPORTED, "%s: %s", fs->what, priv->no_write);
         return 0;
@@ -407,9 +426,8 @@ static bool must_not_write(const struct bimg_fs *fs, ext2_filsys e2, char *why, 
         return true;
 }
 
-/* A filesystem that must not be written is still opened (read-only) when writable was
- * asked for: fs.c opens every partition of a writable image writable, and reading it
- * stays useful. The first write reports why it cannot be done. */
+/* Opened read-only, whether or not the image is writable: check_writable() reopens
+ * it for the first write. */
 static int ext4_open(struct bimg_fs *fs, struct bimg_error *err)
 {
         struct ext4 *priv = calloc(1, sizeof(*priv));
@@ -419,19 +437,12 @@ static int ext4_open(struct bimg_fs *fs, struct bimg_error *err)
         /* without it error_message() says "Unknown code ext2 19"; adding the table
          * again is a no-op */
         initialize_ext2_error_table();
-        if (open_e2(fs, fs->writable, &priv->e2, err) < 0)
-                goto fail;
-        if (fs->writable && must_not_write(fs, priv->e2, priv->no_write,
-                                           sizeof(priv->no_write))) {
-                ext2fs_close_free(&priv->e2);   /* nothing was changed, nothing is written */
-                if (open_e2(fs, false, &priv->e2, err) < 0)
-                        goto fail;
+        if (open_e2(fs, false, &priv->e2, err) < 0) {
+                free(priv);
+                return -1;
         }
         fs->priv = priv;
         return 0;
-fail:
-        free(priv);
-        return -1;
 }
 
 static void ext4_close(struct bimg_fs *fs)
@@ -867,7 +878,7 @@ out:
 
 static int ext4_mkdir(struct bimg_fs *fs, const char *path, struct bimg_error *err)
 {
-        ext2_filsys e2 = fs_e2(fs);
+        ext2_filsys e2;
         struct ext2_inode_large new_inode;
         struct ext2_inode inode;
         const char *name;
@@ -877,6 +888,7 @@ static int ext4_mkdir(struct bimg_fs *fs, const char *path, struct bimg_error *e
 
         if (check_writable(fs, err) < 0)
                 return -1;
+        e2 = fs_e2(fs);         /* reopened for writing by check_writable() */
         if (strcmp(path, "/") == 0)
                 return bimg_fail(err, BIMG_E_INVALID, "%s: '/' already exists", fs->what);
         if (resolve_parent(fs, path, &dir, &name, err) < 0)
