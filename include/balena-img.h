@@ -215,6 +215,9 @@ int bimg_fs_mkdir(struct bimg_fs *fs, const char *path, struct bimg_error *err);
 int bimg_fs_remove(struct bimg_fs *fs, const char *path, bool recursive,
                    struct bimg_error *err);
 int bimg_fs_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err);
+/* A hint: the small files among paths (at most 16) are about to be read; FAT reads
+ * them all with one tool run. Missing or unreadable ones are left to the reads. */
+void bimg_fs_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n);
 const char *bimg_fs_type(const struct bimg_fs *fs);   /* "vfat" or "ext4" */
 
 /* Check that path could be written in this filesystem (FAT: no * ? [ ] \ : " < > |),

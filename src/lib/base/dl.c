@@ -1,8 +1,44 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "base/dl.h"
+
+#define PRELOADS_MAX 4
+
+static struct {
+        const struct dl_lib *lib;
+        pthread_t thread;
+} preloads[PRELOADS_MAX];
+static size_t n_preloads;
+
+/* The handle is not kept: dl_load()'s own dlopen() then finds the library loaded. */
+static void *load(void *arg)
+{
+        const struct dl_lib *lib = arg;
+
+        dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
+        return NULL;
+}
+
+void dl_preload(const struct dl_lib *lib)
+{
+        if (lib->handle || n_preloads == PRELOADS_MAX)
+                return;
+        for (size_t i = 0; i < n_preloads; i++)
+                if (preloads[i].lib == lib)
+                        return;
+        if (pthread_create(&preloads[n_preloads].thread, NULL, load, (void *)lib) == 0)
+                preloads[n_preloads++].lib = lib;
+}
+
+void dl_settle(void)
+{
+        for (size_t i = 0; i < n_preloads; i++)
+                pthread_join(preloads[i].thread, NULL);
+        n_preloads = 0;
+}
 
 int dl_load(struct dl_lib *lib, const struct dl_sym *syms, size_t n, struct bimg_error *err)
 {

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/dl.h"
 #include "base/workers.h"
 
 static ssize_t recv_retry(int fd, void *buf, size_t len)
@@ -101,6 +102,7 @@ int workers_run(unsigned n_workers, size_t n_tasks, size_t record_size, workers_
                 goto out;
         }
         fflush(NULL);   /* a child must not inherit unwritten output */
+        dl_settle();    /* nor a dlopen() half done */
         for (; started < n_workers; started++) {
                 pid_t pid = fork();
 

@@ -60,6 +60,11 @@ static struct dl_lib libcrypto = {
         .purpose = "SSH keys, certificates and checksums",
 };
 
+void crypto_preload(void)
+{
+        dl_preload(&libcrypto);
+}
+
 static int load(struct bimg_error *err)
 {
         return dl_load(&libcrypto, crypto_syms, sizeof(crypto_syms) / sizeof(crypto_syms[0]),

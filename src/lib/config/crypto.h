@@ -16,6 +16,9 @@
 
 /* Standard base64 (RFC 4648, with padding, no line breaks). *ret is NUL-terminated,
  * yours to free(). */
+/* Start loading libcrypto in the background: it will be needed. */
+void crypto_preload(void);
+
 int crypto_base64_encode(const void *data, size_t len, char **ret, struct bimg_error *err);
 
 /* Strict decode: whitespace is refused, padding must be right. Fails with

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * FAT through mtools. Every tool runs with the locked image as fd 3
- * ("-i /dev/fd/3@@OFFSET"), so it works on exactly the file we hold. Directory
- * listings are parsed from `mdir -a` once and cached until the next write, so a
- * command that looks at many files of one folder spawns mdir once.
+ * ("-i /dev/fd/3@@OFFSET"), so it works on exactly the file we hold. Each spawn
+ * costs more than everything else a command does, so they are few: the first
+ * look-up lists the whole filesystem with one `mdir -/` (a boot partition holds a
+ * few hundred entries), listings stay cached until a write changes that folder,
+ * and small files asked for together are read with one mcopy (fat_prefetch).
  */
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/file.h"
 #include "base/path.h"
@@ -46,6 +52,7 @@ struct fat_state {
         size_t n_dirs;
         struct fat_file *files; /* contents cached since the last write */
         size_t n_files;
+        bool listed_tree;       /* the one `mdir -/` was run (or tried) */
         bool has_free;
         uint64_t free_bytes;
         char drive[48];         /* "/dev/fd/3@@4194304" */
@@ -74,6 +81,45 @@ static void drop_cache(struct fat_state *st)
         free(st->files);
         st->files = NULL;
         st->n_files = 0;
+}
+
+/* path is dir itself or inside it ("/" holds everything) */
+static bool is_within(const char *path, const char *dir)
+{
+        size_t len = strlen(dir);
+
+        if (strcmp(dir, "/") == 0)
+                return true;
+        return strncasecmp(path, dir, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
+/* After a write to path: its folder's listing, the listings and contents of path
+ * and everything under it, and the free space are stale; the rest still holds. */
+static void forget(struct fat_state *st, const char *path)
+{
+        char parent[PATH_MAX];
+        size_t kept = 0;
+
+        path_parent(path, parent, sizeof(parent));
+        for (size_t i = 0; i < st->n_dirs; i++) {
+                if (strcasecmp(st->dirs[i].path, parent) == 0 ||
+                    is_within(st->dirs[i].path, path))
+                        free_dir(&st->dirs[i]);
+                else
+                        st->dirs[kept++] = st->dirs[i];
+        }
+        st->n_dirs = kept;
+        kept = 0;
+        for (size_t i = 0; i < st->n_files; i++) {
+                if (is_within(st->files[i].path, path)) {
+                        free(st->files[i].path);
+                        free(st->files[i].data);
+                } else {
+                        st->files[kept++] = st->files[i];
+                }
+        }
+        st->n_files = kept;
+        st->has_free = false;
 }
 
 static const struct fat_file *cached_file(const struct fat_state *st, const char *path)
@@ -318,23 +364,120 @@ static bool tool_said_not_found(const struct bimg_run_result *res)
 static int stat_entry(struct bimg_fs *fs, const char *path, const struct fat_entry **ret,
                       struct bimg_error *err);
 
+static struct fat_dir *cached_dir(struct fat_state *st, const char *dir)
+{
+        for (size_t i = 0; i < st->n_dirs; i++)
+                if (strcasecmp(st->dirs[i].path, dir) == 0)
+                        return &st->dirs[i];
+        return NULL;
+}
+
+/* Keep d (taken over); -1 when out of memory (d is freed). */
+static int add_dir(struct fat_state *st, struct fat_dir *d)
+{
+        struct fat_dir *grown = realloc(st->dirs, (st->n_dirs + 1) * sizeof(*grown));
+
+        if (!grown) {
+                free_dir(d);
+                return -1;
+        }
+        st->dirs = grown;
+        st->dirs[st->n_dirs++] = *d;
+        return 0;
+}
+
+/* `mdir -/` output: one "Directory for ::/path" block per folder. Every folder's
+ * listing is cached, or none (then each is listed when asked for). */
+static void parse_tree(struct fat_state *st, char *out)
+{
+        static const char header[] = "Directory for ::";
+        size_t first = st->n_dirs;
+        char *block = strstr(out, header);
+        bool ok = block != NULL;
+
+        while (ok && block) {
+                char *path = block + strlen(header), *eol = strchr(path, '\n');
+                char *next = eol ? strstr(eol, header) : NULL, saved = 0;
+                struct fat_dir d = { 0 };
+                struct bimg_error ignored = { 0 };
+                size_t len = eol ? (size_t)(eol - path) : strlen(path);
+
+                while (len > 0 && (path[len - 1] == '\r' || path[len - 1] == ' '))
+                        len--;
+                d.path = strndup(path, len);
+                ok = d.path && d.path[0] == '/' && !cached_dir(st, d.path);
+                if (next) {                     /* parse this block alone */
+                        saved = *next;
+                        *next = '\0';
+                }
+                ok = ok && parse_listing(st, eol ? eol : path + len, &d, &ignored) == 0;
+                if (next)
+                        *next = saved;
+                if (!ok)
+                        free_dir(&d);
+                else
+                        ok = add_dir(st, &d) == 0;
+                block = next;
+        }
+        if (!ok) {
+                for (size_t i = first; i < st->n_dirs; i++)
+                        free_dir(&st->dirs[i]);
+                st->n_dirs = first;
+                st->has_free = false;
+        }
+}
+
+/* The first look-up lists every folder at once; a failure here is not an error:
+ * folders are then listed one by one, and their own errors reported. */
+static void list_tree(struct bimg_fs *fs)
+{
+        struct fat_state *st = fs->priv;
+        struct bimg_run_result res;
+        struct bimg_error ignored = { 0 };
+        char *out = NULL;
+        size_t len;
+        const char *argv[] = { MDIR_PATH, "-/", "-a", "-i", st->drive, "::/", NULL };
+
+        st->listed_tree = true;
+        if (run_tool(fs, argv, -1, &out, &len, &res, &ignored) == 0 && res.exit_status == 0)
+                parse_tree(st, out);
+        free(out);
+}
+
 /* The cached listing of dir, running mdir on a miss. BIMG_E_NOT_FOUND when dir is
  * missing, BIMG_E_INVALID when it is a file. */
 static int get_dir(struct bimg_fs *fs, const char *dir, const struct fat_dir **ret,
                    struct bimg_error *err)
 {
         struct fat_state *st = fs->priv;
-        struct fat_dir d = { 0 };
+        struct fat_dir d = { 0 }, *hit;
         struct bimg_run_result res;
-        char tgt[PATH_MAX + 8], *out = NULL;
+        char tgt[PATH_MAX + 8], parent[PATH_MAX], *out = NULL;
         size_t len;
-        struct fat_dir *grown;
 
-        for (size_t i = 0; i < st->n_dirs; i++) {
-                if (strcasecmp(st->dirs[i].path, dir) == 0) {
-                        *ret = &st->dirs[i];
-                        return 0;
-                }
+        if (!st->listed_tree)
+                list_tree(fs);
+        hit = cached_dir(st, dir);
+        if (hit) {
+                *ret = hit;
+                return 0;
+        }
+        /* the parent's listing says whether dir exists: no mdir needed to fail */
+        path_parent(dir, parent, sizeof(parent));
+        if (strcmp(dir, "/") != 0 && (hit = cached_dir(st, parent))) {
+                const char *name = path_basename(dir);
+                const struct fat_entry *e = NULL;
+
+                for (size_t i = 0; i < hit->n && !e; i++)
+                        if (strcasecmp(hit->entries[i].name, name) == 0 ||
+                            strcasecmp(hit->entries[i].short_name, name) == 0)
+                                e = &hit->entries[i];
+                if (!e)
+                        return bimg_fail(err, BIMG_E_NOT_FOUND, "%s: '%s' does not exist",
+                                         fs->what, dir);
+                if (!e->st.is_dir)
+                        return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is not a folder",
+                                         fs->what, dir);
         }
         if (target(dir, true, tgt, sizeof(tgt), err) < 0)
                 return -1;
@@ -365,14 +508,9 @@ static int get_dir(struct bimg_fs *fs, const char *dir, const struct fat_dir **r
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         }
         free(out);
-        grown = realloc(st->dirs, (st->n_dirs + 1) * sizeof(*grown));
-        if (!grown) {
-                free_dir(&d);
+        if (add_dir(st, &d) < 0)
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-        }
-        st->dirs = grown;
-        st->dirs[st->n_dirs] = d;
-        *ret = &st->dirs[st->n_dirs++];
+        *ret = &st->dirs[st->n_dirs - 1];
         return 0;
 }
 
@@ -440,6 +578,7 @@ static void fat_take_cache(struct bimg_fs *copy, struct bimg_fs *orig)
         to->n_dirs = from->n_dirs;
         to->files = from->files;
         to->n_files = from->n_files;
+        to->listed_tree = from->listed_tree;
         to->has_free = from->has_free;
         to->free_bytes = from->free_bytes;
         from->dirs = NULL;
@@ -544,7 +683,8 @@ static int fat_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct b
         return 0;
 }
 
-/* Run a modifying tool; the cached listings are stale afterwards whatever happened. */
+/* Run a tool that changes path; what was cached of path and its folder is stale
+ * afterwards, whatever happened. */
 static int run_write(struct bimg_fs *fs, const char *const argv[], const char *what_done,
                      const char *path, struct bimg_error *err)
 {
@@ -552,7 +692,7 @@ static int run_write(struct bimg_fs *fs, const char *const argv[], const char *w
         struct bimg_run_result res;
         int r = run_tool(fs, argv, -1, NULL, NULL, &res, err);
 
-        drop_cache(st);
+        forget(st, path);
         if (r < 0)
                 return -1;
         if (res.exit_status != 0 && !res.stderr_text[0])        /* mtools said nothing */
@@ -621,7 +761,13 @@ static int fat_mkdir(struct bimg_fs *fs, const char *path, struct bimg_error *er
         if (target(path, false, tgt, sizeof(tgt), err) < 0)
                 return -1;
         const char *argv[] = { MMD_PATH, "-i", st->drive, tgt, NULL };
-        return run_write(fs, argv, "create folder", path, err);
+        if (run_write(fs, argv, "create folder", path, err) < 0)
+                return -1;
+        /* a new folder is empty: nothing to list (failing to note it costs an mdir) */
+        struct fat_dir empty = { .path = strdup(path) };
+        if (empty.path)
+                add_dir(st, &empty);
+        return 0;
 }
 
 static int fat_remove(struct bimg_fs *fs, const char *path, bool recursive,
@@ -652,6 +798,89 @@ static int fat_remove(struct bimg_fs *fs, const char *path, bool recursive,
         return run_write(fs, argv, "remove", path, err);
 }
 
+/* Remove what mcopy wrote into the private folder dir, and dir. */
+static void remove_tmp_dir(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+
+        while (d && (e = readdir(d)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                        unlinkat(dirfd(d), e->d_name, 0);
+        if (d)
+                closedir(d);
+        rmdir(dir);
+}
+
+/* Take what mcopy copied out for path (entry e) into the file cache. */
+static void cache_copied(struct fat_state *st, const char *dir, const char *path,
+                         const struct fat_entry *e)
+{
+        struct bimg_error ignored = { 0 };
+        char host[PATH_MAX], *data = NULL;
+        size_t len = 0;
+
+        if (snprintf(host, sizeof(host), "%s/%s", dir, e->name) >= (int)sizeof(host) ||
+            file_read_path(host, FAT_FILE_CACHE_MAX, &data, &len, &ignored) < 0)
+                return;
+        if (len == e->st.size)  /* anything else is not trusted: read again when asked */
+                cache_file(st, path, data, len);
+        else
+                free(data);
+}
+
+#define PREFETCH_MAX 16
+
+/* Small files asked for together are copied out with one mcopy into a private
+ * folder and cached, instead of one mtype each. Best effort: a file that is
+ * missing, large, or not copied is just read when asked for. */
+static void fat_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
+{
+        struct fat_state *st = fs->priv;
+        const struct fat_entry *found[PREFETCH_MAX];
+        const char *argv[PREFETCH_MAX + 6], *wanted[PREFETCH_MAX];
+        char tgts[PREFETCH_MAX][PATH_MAX + 8], dir[PATH_MAX];
+        struct bimg_run_result res;
+        struct bimg_error ignored = { 0 };
+        size_t k = 0, a = 0;
+
+        for (size_t i = 0; i < n && k < PREFETCH_MAX; i++) {
+                const struct fat_entry *e;
+                bool clash = false;
+
+                ignored = (struct bimg_error){ 0 };
+                if (cached_file(st, paths[i]) || check_fat_path(fs, paths[i], &ignored) < 0 ||
+                    stat_entry(fs, paths[i], &e, &ignored) < 0 || e->st.is_dir ||
+                    e->st.size > FAT_FILE_CACHE_MAX ||
+                    target(paths[i], false, tgts[k], sizeof(tgts[k]), &ignored) < 0)
+                        continue;
+                for (size_t j = 0; j < k; j++)  /* all land in one host folder */
+                        clash = clash || strcasecmp(found[j]->name, e->name) == 0;
+                if (clash || strchr(e->name, '/'))
+                        continue;
+                wanted[k] = paths[i];
+                found[k++] = e;
+        }
+        if (k < 2)                      /* one file costs one spawn either way */
+                return;
+        snprintf(dir, sizeof(dir), "%s/balena-img-XXXXXX", file_tmp_dir());
+        if (!mkdtemp(dir))
+                return;
+        argv[a++] = MCOPY_PATH;
+        argv[a++] = "-n";
+        argv[a++] = "-i";
+        argv[a++] = st->drive;
+        for (size_t i = 0; i < k; i++)
+                argv[a++] = tgts[i];
+        argv[a++] = dir;
+        argv[a] = NULL;
+        ignored = (struct bimg_error){ 0 };
+        if (run_tool(fs, argv, -1, NULL, NULL, &res, &ignored) == 0 && res.exit_status == 0)
+                for (size_t i = 0; i < k; i++)
+                        cache_copied(st, dir, wanted[i], found[i]);
+        remove_tmp_dir(dir);
+}
+
 static int fat_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err)
 {
         struct fat_state *st = fs->priv;
@@ -679,4 +908,5 @@ const struct bimg_fs_ops fat_ops = {
         .free_space = fat_free_space,
         .check_path = check_fat_path,
         .take_cache = fat_take_cache,
+        .prefetch = fat_prefetch,
 };

@@ -261,6 +261,24 @@ int bimg_fs_check_path(struct bimg_fs *fs, const char *path, struct bimg_error *
         return fs->ops->check_path ? fs->ops->check_path(fs, norm, err) : 0;
 }
 
+void bimg_fs_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
+{
+        char norm[16][PATH_MAX];
+        const char *ok[16];
+        size_t k = 0;
+
+        for (size_t i = 0; i < n && k < 16; i++) {
+                struct bimg_error ignored = { 0 };
+
+                if (path_normalize(paths[i], norm[k], sizeof(norm[k]), &ignored) == 0) {
+                        ok[k] = norm[k];
+                        k++;
+                }
+        }
+        if (fs->ops->prefetch && k > 0)
+                fs->ops->prefetch(fs, ok, k);
+}
+
 int bimg_fs_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err)
 {
         return fs->ops->free_space(fs, ret_bytes, err);

@@ -41,6 +41,8 @@ struct bimg_fs_ops {
         /* optional: copy, just opened on a staged copy of orig's bytes, takes over
          * what orig has cached (orig keeps nothing) */
         void (*take_cache)(struct bimg_fs *copy, struct bimg_fs *orig);
+        /* optional: read these files now, at once, for the reads that follow */
+        void (*prefetch)(struct bimg_fs *fs, const char *const *paths, size_t n);
 };
 
 /* fs.c: a filesystem over a staged copy of part's bytes (fd, from offset 0, as

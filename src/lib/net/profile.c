@@ -133,6 +133,11 @@ static struct dl_lib libnm = {
         .purpose = "NetworkManager profiles",
 };
 
+void net_preload(void)
+{
+        dl_preload(&libnm);
+}
+
 static int load_libnm(struct bimg_error *err)
 {
         return dl_load(&libnm, nm_syms, ARRAY_SIZE(nm_syms), err);

@@ -263,6 +263,27 @@ static void inspect_config(struct bimg_fs *fs, struct bimg_info *info,
                 snprintf(info->config_error, sizeof(info->config_error), "%.150s", e.message);
 }
 
+/* The boot files read below, read at once (one tool run on FAT). */
+static void prefetch_boot(struct bimg_fs *fs, const struct boot_root *r)
+{
+        const char *paths[5];
+        size_t n = 0;
+
+        if (r->device_type_json)
+                paths[n++] = "/device-type.json";
+        if (r->os_release)
+                paths[n++] = "/os-release";
+        if (r->config_json)
+                paths[n++] = "/config.json";
+        if (r->uenv)
+                paths[n++] = "/resinOS_uEnv.txt";
+        else if (r->bootenv)
+                paths[n++] = "/bootenv";
+        else if (r->grubenv)
+                paths[n++] = "/grubenv";
+        bimg_fs_prefetch(fs, paths, n);
+}
+
 int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg_error *err)
 {
         struct bimg_info *info = calloc(1, sizeof(*info));
@@ -281,6 +302,7 @@ int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg
             bimg_image_fs(img, info->boot, &fs, err) < 0 ||
             bimg_fs_list(fs, "/", note_root_entry, &r, err) < 0)
                 goto out;
+        prefetch_boot(fs, &r);
         if (r.device_type_json &&
             bimg_fs_read_alloc(fs, "/device-type.json", SMALL_FILE_MAX, &text, &len, err) == 0) {
                 if (manifest_parse(text, len, &m, err) == 0) {

@@ -9,6 +9,8 @@
 #include <strings.h>
 
 #include "balena-img.h"
+#include "config/crypto.h"
+#include "net/net.h"
 
 enum kind {
         STRING,         /* const char * */
@@ -122,6 +124,21 @@ bool bimg_configure_option_known(const char *name, bool *ret_is_file)
         return o != NULL;
 }
 
+/* The heavy library an option will need starts loading now, in the background,
+ * while the image is opened and read (base/dl.c). */
+static void preload_for(const char *name)
+{
+        static const char *const nm[] = { "wifi-ssid", "static-ip", "apn", "system-connection" };
+        static const char *const crypto[] = { "ssh-key", "root-ca" };
+
+        for (size_t i = 0; i < sizeof(nm) / sizeof(nm[0]); i++)
+                if (strcmp(name, nm[i]) == 0)
+                        net_preload();
+        for (size_t i = 0; i < sizeof(crypto) / sizeof(crypto[0]); i++)
+                if (strcmp(name, crypto[i]) == 0)
+                        crypto_preload();
+}
+
 int bimg_configure_opts_set(struct bimg_configure_opts *opts, const char *name,
                             const char *value, struct bimg_error *err)
 {
@@ -131,6 +148,7 @@ int bimg_configure_opts_set(struct bimg_configure_opts *opts, const char *name,
 
         if (!o)
                 return bimg_fail(err, BIMG_E_USAGE, "unknown configure option '%s'", name);
+        preload_for(o->name);
         switch (o->kind) {
         case STRING:
         case LIST:
