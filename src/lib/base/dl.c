@@ -2,6 +2,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "base/dl.h"
 
@@ -24,6 +25,13 @@ static void *load(void *arg)
 
 void dl_preload(const struct dl_lib *lib)
 {
+        struct rlimit as;
+
+        /* under an address-space limit only what is surely needed is loaded: a
+         * library that fails to start for lack of memory may say so on stderr
+         * (GnuTLS, under libnm, does), about a run that never needed it */
+        if (getrlimit(RLIMIT_AS, &as) < 0 || as.rlim_cur != RLIM_INFINITY)
+                return;
         if (lib->handle || n_preloads == PRELOADS_MAX)
                 return;
         for (size_t i = 0; i < n_preloads; i++)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -715,12 +716,11 @@ static int check_parent(struct bimg_fs *fs, const char *path, struct bimg_error 
         return get_dir(fs, parent, &d, err);
 }
 
-static int fat_write_from_file(struct bimg_fs *fs, const char *host_path, const char *path,
-                               struct bimg_error *err)
+/* The checks before path is written from a host file: a name FAT can hold, in an
+ * existing folder, and not a folder itself. */
+static int check_put(struct bimg_fs *fs, const char *path, struct bimg_error *err)
 {
-        struct fat_state *st = fs->priv;
         const struct fat_entry *e;
-        char tgt[PATH_MAX + 8];
         int r;
 
         if (check_fat_path(fs, path, err) < 0 || check_parent(fs, path, err) < 0)
@@ -732,16 +732,176 @@ static int fat_write_from_file(struct bimg_fs *fs, const char *host_path, const 
                 return -1;
         if (r == 1 && e->st.is_dir)
                 return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is a folder", fs->what, path);
-        if (target(path, false, tgt, sizeof(tgt), err) < 0)
+        return 0;
+}
+
+/* mcopy's options for writes: -o replaces without asking; -m keeps the host
+ * file's mtime, so writing the same file twice gives the same bytes, unless
+ * SOURCE_DATE_EPOCH dates every write (then a harmless repeat of -n). */
+static const char *mtime_option(void)
+{
+        return spawn_fixed_time(NULL) ? "-n" : "-m";
+}
+
+static int fat_write_from_file(struct bimg_fs *fs, const char *host_path, const char *path,
+                               struct bimg_error *err)
+{
+        struct fat_state *st = fs->priv;
+        char tgt[PATH_MAX + 8];
+
+        if (check_put(fs, path, err) < 0 || target(path, false, tgt, sizeof(tgt), err) < 0)
                 return -1;
-        /* -o: replace without asking; -m: keep the host file's mtime, so writing the
-         * same file twice gives the same bytes, unless SOURCE_DATE_EPOCH dates every
-         * write; host_path is absolute ("-" = stdin) */
-        const char *argv[] = { MCOPY_PATH, "-n", "-o", "-m", "-i", st->drive, host_path, tgt,
-                               NULL };
-        if (spawn_fixed_time(NULL))
-                argv[3] = "-n";         /* a harmless repeat in -m's place */
+        /* host_path is absolute ("-" would be stdin) */
+        const char *argv[] = { MCOPY_PATH, "-n", "-o", mtime_option(), "-i", st->drive,
+                               host_path, tgt, NULL };
         return run_write(fs, argv, "write", path, err);
+}
+
+/* ---- several files with one mcopy ---------------------------------------- */
+
+#define ROUND_MAX 32
+
+/* The first component of an absolute path: "splash" of "/splash/x.png". */
+static size_t top_len(const char *path)
+{
+        return strcspn(path + 1, "/");
+}
+
+/* A round is written as one tree with `mcopy -s`: its top-level entries are
+ * named on the command line, in order, but mcopy walks each folder of the tree
+ * in the host's order; with one file at most under each top-level name (and no
+ * name twice) nothing depends on that order. */
+static bool fits_round(const struct fs_put *round, size_t n, const struct fs_put *p)
+{
+        size_t len = top_len(p->path);
+
+        for (size_t i = 0; i < n; i++)
+                if (top_len(round[i].path) == len &&
+                    strncasecmp(round[i].path + 1, p->path + 1, len) == 0)
+                        return false;
+        return n < ROUND_MAX;
+}
+
+/* Place host as root/path: a hard link where it can be, else a copy with the same
+ * mtime (mcopy -m keeps it). The folders above are made as needed. */
+static int place(const char *root, const char *host, const char *path)
+{
+        char dst[PATH_MAX * 2];
+        struct stat hst;
+        int in, out, r = 0;
+
+        for (const char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+                snprintf(dst, sizeof(dst), "%s%.*s", root, (int)(p - path), path);
+                if (mkdir(dst, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        snprintf(dst, sizeof(dst), "%s%s", root, path);
+        if (link(host, dst) == 0)
+                return 0;
+        in = open(host, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return -errno;
+        out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (out < 0 || fstat(in, &hst) < 0)
+                r = -errno;
+        if (r == 0)
+                r = file_copy(in, 0, out, 0, (uint64_t)hst.st_size);
+        if (r == 0 && futimens(out, (struct timespec[2]){ hst.st_atim, hst.st_mtim }) < 0)
+                r = -errno;
+        close(in);
+        if (out >= 0 && close(out) < 0 && r == 0)
+                r = -errno;
+        return r;
+}
+
+/* Remove the tree under root (made by place(): folders and files only), and root. */
+static void remove_tree(const char *root)
+{
+        DIR *d = opendir(root);
+        struct dirent *e;
+        char sub[PATH_MAX];
+
+        while (d && (e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                snprintf(sub, sizeof(sub), "%s/%s", root, e->d_name);
+                if (unlink(sub) < 0 && errno == EISDIR)
+                        remove_tree(sub);
+        }
+        if (d)
+                closedir(d);
+        rmdir(root);
+}
+
+static int write_round(struct bimg_fs *fs, const struct fs_put *puts, size_t n,
+                       struct bimg_error *err)
+{
+        struct fat_state *st = fs->priv;
+        const char *argv[ROUND_MAX + 10];
+        char root[PATH_MAX], (*tops)[PATH_MAX * 2];
+        struct bimg_run_result res;
+        size_t a = 0;
+        int r = 0;
+
+        if (n == 1)
+                return fat_write_from_file(fs, puts[0].host_path, puts[0].path, err);
+        tops = calloc(n, sizeof(*tops));
+        if (!tops)
+                return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        snprintf(root, sizeof(root), "%s/balena-img-XXXXXX", file_tmp_dir());
+        if (!mkdtemp(root)) {
+                free(tops);
+                return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create a temporary "
+                                       "folder in '%s'", file_tmp_dir());
+        }
+        argv[a++] = MCOPY_PATH;
+        argv[a++] = "-s";
+        argv[a++] = "-n";
+        argv[a++] = "-o";
+        argv[a++] = mtime_option();
+        argv[a++] = "-i";
+        argv[a++] = st->drive;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                r = place(root, puts[i].host_path, puts[i].path);
+                if (r < 0)
+                        bimg_fail_errno(err, BIMG_E_IO, -r, "cannot stage '%s' for writing",
+                                        puts[i].host_path);
+                snprintf(tops[i], sizeof(tops[i]), "%s/%.*s", root, (int)top_len(puts[i].path),
+                         puts[i].path + 1);
+                argv[a++] = tops[i];
+        }
+        argv[a++] = "::/";
+        argv[a] = NULL;
+        if (r == 0) {
+                r = run_tool(fs, argv, -1, NULL, NULL, &res, err);
+                if (r == 0 && res.exit_status != 0)
+                        r = bimg_fail(err, BIMG_E_IO, "%s: cannot write '%s' and %zu more: %s",
+                                      fs->what, puts[0].path, n - 1, res.stderr_text[0]
+                                      ? res.stderr_text : "mcopy exited with no message");
+        }
+        for (size_t i = 0; i < n; i++)
+                forget(st, puts[i].path);
+        remove_tree(root);
+        free(tops);
+        return r < 0 ? -1 : 0;
+}
+
+/* Every file is checked first, then written in as few mcopy runs as the rule of
+ * fits_round() allows (one for configure's config.json, profile and splash). */
+static int fat_write_files(struct bimg_fs *fs, const struct fs_put *puts, size_t n,
+                           struct bimg_error *err)
+{
+        for (size_t i = 0; i < n; i++)
+                if (check_put(fs, puts[i].path, err) < 0)
+                        return -1;
+        for (size_t start = 0, end; start < n; start = end) {
+                for (end = start + 1; end < n && fits_round(puts + start, end - start,
+                                                             &puts[end]); end++)
+                        ;
+                if (write_round(fs, puts + start, end - start, err) < 0)
+                        return -1;
+        }
+        return 0;
 }
 
 static int fat_mkdir(struct bimg_fs *fs, const char *path, struct bimg_error *err)
@@ -903,6 +1063,7 @@ const struct bimg_fs_ops fat_ops = {
         .stat = fat_stat,
         .read_to_fd = fat_read_to_fd,
         .write_from_file = fat_write_from_file,
+        .write_files = fat_write_files,
         .mkdir = fat_mkdir,
         .remove = fat_remove,
         .free_space = fat_free_space,

@@ -238,6 +238,41 @@ int bimg_fs_write_from_file(struct bimg_fs *fs, const char *host_path, const cha
         return fs->ops->write_from_file(fs, host_path, norm, err);
 }
 
+int fs_write_files(struct bimg_fs *fs, const struct fs_put *puts, size_t n,
+                   struct bimg_error *err)
+{
+        struct fs_put *norm;
+        char (*paths)[PATH_MAX];
+        int r = 0;
+
+        if (!fs->ops->write_files || n < 2) {
+                for (size_t i = 0; i < n && r == 0; i++)
+                        r = bimg_fs_write_from_file(fs, puts[i].host_path, puts[i].path, err);
+                return r;
+        }
+        if (need_writable(fs, err) < 0)
+                return -1;
+        norm = calloc(n, sizeof(*norm));
+        paths = calloc(n, sizeof(*paths));
+        if (!norm || !paths)
+                r = bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        for (size_t i = 0; i < n && r == 0; i++) {
+                if (path_normalize(puts[i].path, paths[i], sizeof(paths[i]), err) < 0) {
+                        bimg_error_prefix(err, "%s", fs->what);
+                        r = -1;
+                } else if (puts[i].host_path[0] != '/') {
+                        r = bimg_fail(err, BIMG_E_FAILURE, "host path '%s' is not absolute",
+                                      puts[i].host_path);
+                }
+                norm[i] = (struct fs_put){ puts[i].host_path, paths[i] };
+        }
+        if (r == 0)
+                r = fs->ops->write_files(fs, norm, n, err);
+        free(norm);
+        free(paths);
+        return r;
+}
+
 int bimg_fs_mkdir(struct bimg_fs *fs, const char *path, struct bimg_error *err)
 {
         NORMALIZE(fs, path, norm, err);

@@ -7,6 +7,12 @@
 
 struct bimg_fs_ops;
 
+/* One file to write: host_path (absolute) becomes path. */
+struct fs_put {
+        const char *host_path;
+        const char *path;
+};
+
 /* Fields shared by every backend; a backend keeps its own state in ->priv. */
 struct bimg_fs {
         const struct bimg_fs_ops *ops;
@@ -41,6 +47,9 @@ struct bimg_fs_ops {
         /* optional: copy, just opened on a staged copy of orig's bytes, takes over
          * what orig has cached (orig keeps nothing) */
         void (*take_cache)(struct bimg_fs *copy, struct bimg_fs *orig);
+        /* optional: write_from_file for each, in order, at once */
+        int (*write_files)(struct bimg_fs *fs, const struct fs_put *puts, size_t n,
+                           struct bimg_error *err);
         /* optional: read these files now, at once, for the reads that follow */
         void (*prefetch)(struct bimg_fs *fs, const char *const *paths, size_t n);
 };
@@ -51,6 +60,10 @@ struct bimg_fs_ops {
 int fs_open_copy(int fd, struct bimg_image *img, const struct bimg_part *part,
                  struct bimg_fs **ret_fs, struct bimg_error *err);
 void fs_close(struct bimg_fs *fs);
+/* bimg_fs_write_from_file for each of puts, in order; one tool run where the
+ * backend can (FAT). On failure any of them may have been written. */
+int fs_write_files(struct bimg_fs *fs, const struct fs_put *puts, size_t n,
+                   struct bimg_error *err);
 /* Close part's open filesystem, if any: the next use reads the image afresh. */
 void fs_forget(struct bimg_image *img, const struct bimg_part *part);
 

@@ -27,6 +27,8 @@ static enum bimg_fskind kind_of(const char *type)
         return BIMG_FS_OTHER;
 }
 
+static const char *const no_probe[] = { "zfs_member", NULL };
+
 int probe_parts(struct bimg_image *img, struct bimg_error *err)
 {
         blkid_probe pr = blkid_new_probe();
@@ -37,6 +39,9 @@ int probe_parts(struct bimg_image *img, struct bimg_error *err)
         blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL |
                                           BLKID_SUBLKS_UUID | BLKID_SUBLKS_VERSION);
         blkid_probe_enable_partitions(pr, 0);
+        /* ZFS's prober reads 4 x 256 KiB of every partition, which was most of what
+         * `info` read; an image for a device holds no ZFS pool */
+        blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_NOTIN, (char **)no_probe);
         for (size_t i = 0; i < img->n_parts; i++) {
                 struct bimg_part *p = &img->parts[i];
                 int r;

@@ -374,6 +374,8 @@ int bimg_txn_plan(struct bimg_txn *txn, bimg_change_fn fn, void *data, struct bi
 static int stage_file(struct bimg_txn *txn, const struct op *op, char *ret_path, size_t size,
                       struct bimg_error *err)
 {
+        size_t index = (size_t)(op - txn->ops);
+
         int fd, r;
 
         if (!txn->tmpdir[0]) {
@@ -385,7 +387,7 @@ static int stage_file(struct bimg_txn *txn, const struct op *op, char *ret_path,
                                                "temporary folder");
                 }
         }
-        snprintf(ret_path, size, "%s/stage", txn->tmpdir);
+        snprintf(ret_path, size, "%s/stage-%zu", txn->tmpdir, index);
         fd = open(ret_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
                 return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot write '%s'", ret_path);
@@ -418,43 +420,97 @@ static int make_dirs(struct bimg_fs *fs, const char *path, struct bimg_error *er
         }
 }
 
-static int apply_op(struct bimg_txn *txn, const struct op *op, struct bimg_fs *fs,
-                    struct bimg_error *err)
+static int apply_op(const struct op *op, struct bimg_fs *fs, struct bimg_error *err)
 {
-        char staged[PATH_MAX];
-        int r;
-
-        switch (op->kind) {
-        case OP_PUT:
-                if (op->host_path)
-                        return bimg_fs_write_from_file(fs, op->host_path, op->path, err);
-                if (stage_file(txn, op, staged, sizeof(staged), err) < 0)
-                        return -1;
-                r = bimg_fs_write_from_file(fs, staged, op->path, err);
-                unlink(staged);
-                return r;
-        case OP_MKDIR:
+        if (op->kind == OP_MKDIR)
                 return strcmp(op->path, "/") == 0 ? 0 : make_dirs(fs, op->path, err);
-        case OP_REMOVE:
-        default:
-                return bimg_fs_remove(fs, op->path, op->recursive, err);
+        return bimg_fs_remove(fs, op->path, op->recursive, err);
+}
+
+/* Files written one after the other into one filesystem go in at once (one mcopy
+ * on FAT); contents from memory reach the tools as staged files. */
+static int apply_puts(struct bimg_txn *txn, const struct op *const *ops, size_t n,
+                      struct bimg_fs *fs, struct bimg_error *err)
+{
+        struct fs_put *puts = calloc(n, sizeof(*puts));
+        char (*staged)[PATH_MAX] = calloc(n, sizeof(*staged));
+        int r = puts && staged ? 0 : bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+
+        for (size_t i = 0; i < n && r == 0; i++) {
+                puts[i] = (struct fs_put){ ops[i]->host_path, ops[i]->path };
+                if (!ops[i]->host_path) {
+                        r = stage_file(txn, ops[i], staged[i], sizeof(staged[i]), err);
+                        puts[i].host_path = staged[i];
+                }
         }
+        if (r == 0)
+                r = fs_write_files(fs, puts, n, err);
+        for (size_t i = 0; staged && i < n; i++)
+                if (staged[i][0])
+                        unlink(staged[i]);
+        free(puts);
+        free(staged);
+        return r;
+}
+
+/* The filesystem an op applies to: the image's own, or a staged copy's. */
+typedef struct bimg_fs *(*fs_for_fn)(struct bimg_txn *txn, const struct bimg_part *part,
+                                     void *data, struct bimg_error *err);
+
+/* Every op that changes something, in order; runs of puts into one partition
+ * are applied together. */
+static int apply_all(struct bimg_txn *txn, fs_for_fn fs_for, void *data, struct bimg_error *err)
+{
+        const struct op **run = calloc(txn->n_ops ? txn->n_ops : 1, sizeof(*run));
+        int r = run ? 0 : bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+
+        for (size_t i = 0; r == 0 && i < txn->n_ops;) {
+                const struct op *op = &txn->ops[i];
+                struct bimg_fs *fs;
+                size_t n = 0;
+
+                if (op->change == BIMG_CHANGE_UNCHANGED) {
+                        i++;
+                        continue;
+                }
+                fs = fs_for(txn, op->part, data, err);
+                if (!fs) {
+                        r = -1;
+                } else if (op->kind != OP_PUT) {
+                        r = apply_op(op, fs, err);
+                        i++;
+                } else {
+                        /* ops that change nothing (a folder that exists) do not
+                         * break a run */
+                        for (; i < txn->n_ops; i++) {
+                                const struct op *next = &txn->ops[i];
+
+                                if (next->change == BIMG_CHANGE_UNCHANGED)
+                                        continue;
+                                if (next->part != op->part || next->kind != OP_PUT)
+                                        break;
+                                run[n++] = next;
+                        }
+                        r = apply_puts(txn, run, n, fs, err);
+                }
+        }
+        free(run);
+        return r;
+}
+
+static struct bimg_fs *image_fs(struct bimg_txn *txn, const struct bimg_part *part, void *data,
+                                struct bimg_error *err)
+{
+        struct bimg_fs *fs;
+
+        (void)data;
+        return bimg_image_fs(txn->img, part, &fs, err) < 0 ? NULL : fs;
 }
 
 /* A fresh output nobody else has: straight into the image. */
 static int apply_directly(struct bimg_txn *txn, struct bimg_error *err)
 {
-        for (size_t i = 0; i < txn->n_ops; i++) {
-                const struct op *op = &txn->ops[i];
-                struct bimg_fs *fs;
-
-                if (op->change == BIMG_CHANGE_UNCHANGED)
-                        continue;
-                if (bimg_image_fs(txn->img, op->part, &fs, err) < 0 ||
-                    apply_op(txn, op, fs, err) < 0)
-                        return -1;
-        }
-        return 0;
+        return apply_all(txn, image_fs, NULL, err);
 }
 
 /* One partition the plan changes: its private copy and the filesystem on it. */
@@ -464,55 +520,53 @@ struct staged_part {
         struct bimg_fs *fs;
 };
 
-static struct staged_part *staged_for(struct staged_part *parts, size_t *n,
-                                      struct bimg_image *img, const struct bimg_part *part,
-                                      struct bimg_error *err)
+struct staged {
+        struct staged_part *parts;
+        size_t n;
+};
+
+/* part's private copy, made on first use */
+static struct bimg_fs *staged_fs(struct bimg_txn *txn, const struct bimg_part *part, void *data,
+                                 struct bimg_error *err)
 {
+        struct staged *s = data;
         struct staged_part *sp;
 
-        for (size_t i = 0; i < *n; i++)
-                if (parts[i].part == part)
-                        return &parts[i];
-        sp = &parts[(*n)++];
+        for (size_t i = 0; i < s->n; i++)
+                if (s->parts[i].part == part)
+                        return s->parts[i].fs;
+        sp = &s->parts[s->n++];
         *sp = (struct staged_part){ part, -1, NULL };
-        if (stage_copy(img, part, &sp->fd, err) < 0 ||
-            fs_open_copy(sp->fd, img, part, &sp->fs, err) < 0)
+        if (stage_copy(txn->img, part, &sp->fd, err) < 0 ||
+            fs_open_copy(sp->fd, txn->img, part, &sp->fs, err) < 0)
                 return NULL;
-        return sp;
+        return sp->fs;
 }
 
 /* Every change made on the copies, then the differences committed at once. */
 static int apply_staged(struct bimg_txn *txn, struct bimg_error *err)
 {
-        struct staged_part *parts = calloc(txn->img->n_parts, sizeof(*parts));
+        struct staged s = { calloc(txn->img->n_parts, sizeof(*s.parts)), 0 };
         struct image_patch *patches = NULL;
-        size_t n_parts = 0, n_patches = 0;
-        int r = parts ? 0 : bimg_fail(err, BIMG_E_FAILURE, "out of memory");
+        size_t n_patches = 0;
+        int r = s.parts ? apply_all(txn, staged_fs, &s, err)
+                        : bimg_fail(err, BIMG_E_FAILURE, "out of memory");
 
-        for (size_t i = 0; r == 0 && i < txn->n_ops; i++) {
-                const struct op *op = &txn->ops[i];
-                struct staged_part *sp;
-
-                if (op->change == BIMG_CHANGE_UNCHANGED)
-                        continue;
-                sp = staged_for(parts, &n_parts, txn->img, op->part, err);
-                r = sp ? apply_op(txn, op, sp->fs, err) : -1;
-        }
-        for (size_t i = 0; i < n_parts; i++) {
-                fs_close(parts[i].fs);          /* flushed: the copy is complete */
-                parts[i].fs = NULL;
+        for (size_t i = 0; i < s.n; i++) {
+                fs_close(s.parts[i].fs);        /* flushed: the copy is complete */
+                s.parts[i].fs = NULL;
                 if (r == 0)
-                        r = stage_diff(txn->img, parts[i].part, parts[i].fd, &patches,
+                        r = stage_diff(txn->img, s.parts[i].part, s.parts[i].fd, &patches,
                                        &n_patches, err);
                 /* what was read from the image before is stale after the commit */
-                fs_forget(txn->img, parts[i].part);
+                fs_forget(txn->img, s.parts[i].part);
         }
         if (r == 0)
                 r = journal_commit(txn->img, patches, n_patches, err);
-        for (size_t i = 0; i < n_parts; i++)
-                if (parts[i].fd >= 0)
-                        close(parts[i].fd);
-        free(parts);
+        for (size_t i = 0; i < s.n; i++)
+                if (s.parts[i].fd >= 0)
+                        close(s.parts[i].fd);
+        free(s.parts);
         free(patches);
         return r;
 }
