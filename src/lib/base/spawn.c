@@ -78,14 +78,13 @@ static void read_as_one_line(int fd, char *buf, size_t size)
                 buf[--len] = '\0';
 }
 
-int bimg_run(const char *const argv[], int image_fd, int out_fd,
-             struct bimg_run_result *res, struct bimg_error *err)
+int spawn_start(const char *const argv[], int image_fd, int out_fd, uint64_t file_limit,
+                struct spawn_job *job, struct bimg_error *err)
 {
         posix_spawn_file_actions_t fa;
-        int status, r, errfd;
+        int r, errfd;
         pid_t pid;
 
-        res->cpu_limit_hit = false;
         errfd = memfd_create("bimg-stderr", MFD_CLOEXEC);       /* never fills up */
         if (errfd < 0)
                 return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "cannot run %s", argv[0]);
@@ -108,25 +107,47 @@ int bimg_run(const char *const argv[], int image_fd, int out_fd,
          * set here holds across its exec (ESRCH: it has already exited) */
         prlimit(pid, RLIMIT_CPU, &(struct rlimit){ TOOL_CPU_LIMIT_S, TOOL_CPU_LIMIT_S + 1 },
                 NULL);
-        while (waitpid(pid, &status, 0) < 0) {
+        if (file_limit > 0)
+                prlimit(pid, RLIMIT_FSIZE, &(struct rlimit){ file_limit, file_limit }, NULL);
+        *job = (struct spawn_job){ pid, errfd, argv[0] };
+        return 0;
+}
+
+int spawn_finish(struct spawn_job *job, struct bimg_run_result *res, struct bimg_error *err)
+{
+        int status;
+
+        res->cpu_limit_hit = false;
+        while (waitpid(job->pid, &status, 0) < 0) {
                 if (errno != EINTR) {
-                        close(errfd);
+                        close(job->errfd);
                         return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "waiting for %s",
-                                               argv[0]);
+                                               job->tool);
                 }
         }
-        read_as_one_line(errfd, res->stderr_text, sizeof(res->stderr_text));
-        close(errfd);
+        read_as_one_line(job->errfd, res->stderr_text, sizeof(res->stderr_text));
+        close(job->errfd);
         res->cpu_limit_hit = WIFSIGNALED(status) &&
                              (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL);
         if (res->cpu_limit_hit)
                 return bimg_fail(err, BIMG_E_UNSUPPORTED, "%s was stopped after %d s of CPU "
-                                 "time (it needs well under one)", argv[0], TOOL_CPU_LIMIT_S);
+                                 "time (it needs well under one)", job->tool, TOOL_CPU_LIMIT_S);
         if (WIFSIGNALED(status))
-                return bimg_fail(err, BIMG_E_IO, "%s killed by signal %d", argv[0],
+                return bimg_fail(err, BIMG_E_IO, "%s killed by signal %d", job->tool,
                                  WTERMSIG(status));
         res->exit_status = WEXITSTATUS(status);
         return 0;
+}
+
+int bimg_run(const char *const argv[], int image_fd, int out_fd,
+             struct bimg_run_result *res, struct bimg_error *err)
+{
+        struct spawn_job job;
+
+        res->cpu_limit_hit = false;
+        if (spawn_start(argv, image_fd, out_fd, 0, &job, err) < 0)
+                return -1;
+        return spawn_finish(&job, res, err);
 }
 
 int bimg_run_capture(const char *const argv[], int image_fd, char **ret_out, size_t *ret_len,

@@ -4,6 +4,8 @@
 #define BIMG_SPAWN_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "balena-img.h"
 
@@ -25,6 +27,19 @@ int bimg_run(const char *const argv[], int image_fd, int out_fd,
 /* Same, with stdout captured into a buffer (NUL-terminated, yours to free). */
 int bimg_run_capture(const char *const argv[], int image_fd, char **ret_out, size_t *ret_len,
                      struct bimg_run_result *res, struct bimg_error *err);
+
+/* bimg_run in two halves, so two tools can run at once. spawn_start() starts
+ * argv (file_limit > 0: no file it writes may grow past that many bytes);
+ * spawn_finish() waits for it and judges it as bimg_run does. Every started
+ * job must be finished. */
+struct spawn_job {
+        pid_t pid;
+        int errfd;
+        const char *tool;
+};
+int spawn_start(const char *const argv[], int image_fd, int out_fd, uint64_t file_limit,
+                struct spawn_job *job, struct bimg_error *err);
+int spawn_finish(struct spawn_job *job, struct bimg_run_result *res, struct bimg_error *err);
 
 /* SOURCE_DATE_EPOCH is set (to digits): the tools date what they write by it,
  * and so does the ext4 backend. Its value goes to *ret_epoch (may be NULL). */

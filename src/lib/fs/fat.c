@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -684,6 +685,42 @@ static int fat_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct b
         return 0;
 }
 
+/* Before any listing, a file read on its own (config get) is read with one
+ * mtype, its output capped by RLIMIT_FSIZE just past the smaller of max_size and
+ * the cache's limit: a listing would cost a second tool run. Anything but a
+ * clean read within that leaves it to the listing way, which also words the
+ * errors. */
+static int fat_read_small(struct bimg_fs *fs, const char *path, size_t max_size,
+                          char **ret_data, size_t *ret_size)
+{
+        struct fat_state *st = fs->priv;
+        struct bimg_error ignored = { 0 };
+        struct bimg_run_result res;
+        struct spawn_job job;
+        char tgt[PATH_MAX + 8], *data = NULL;
+        size_t len = 0, cap = max_size < FAT_FILE_CACHE_MAX ? max_size : FAT_FILE_CACHE_MAX;
+        int out, r;
+
+        if (st->listed_tree || cached_file(st, path) || strcmp(path, "/") == 0 || check_fat_path(fs, path, &ignored) < 0 ||
+            target(path, false, tgt, sizeof(tgt), &ignored) < 0)
+                return 0;
+        out = memfd_create("bimg-read", MFD_CLOEXEC);
+        if (out < 0)
+                return 0;
+        const char *argv[] = { MTYPE_PATH, "-i", st->drive, tgt, NULL };
+        r = spawn_start(argv, fs->image_fd, out, cap + 1, &job, &ignored);
+        if (r == 0)
+                r = spawn_finish(&job, &res, &ignored);
+        if (r == 0 && res.exit_status == 0)
+                r = file_read_fd(out, cap, path, &data, &len, &ignored);
+        close(out);
+        if (r < 0 || res.exit_status != 0 || !data)
+                return 0;
+        *ret_data = data;
+        *ret_size = len;
+        return 1;
+}
+
 /* Run a tool that changes path; what was cached of path and its folder is stale
  * afterwards, whatever happened. */
 static int run_write(struct bimg_fs *fs, const char *const argv[], const char *what_done,
@@ -994,6 +1031,64 @@ static void cache_copied(struct fat_state *st, const char *dir, const char *path
 /* Small files asked for together are copied out with one mcopy into a private
  * folder and cached, instead of one mtype each. Best effort: a file that is
  * missing, large, or not copied is just read when asked for. */
+/* The first look-up of all, asked for with files to read: the files are copied
+ * out by an mcopy running beside the `mdir -/` (two tools at once, on two cores),
+ * before their sizes are known. So each copy is capped at the cache's limit, a
+ * missing file only makes mcopy complain, and a copy is kept only if its size
+ * is the one the listing gives. */
+static void list_tree_and_copy(struct bimg_fs *fs, const char *const *paths, size_t n)
+{
+        struct fat_state *st = fs->priv;
+        const char *argv[PREFETCH_MAX + 6], *wanted[PREFETCH_MAX];
+        char tgts[PREFETCH_MAX][PATH_MAX + 8], dir[PATH_MAX];
+        struct bimg_error ignored = { 0 };
+        struct bimg_run_result res;
+        struct spawn_job job;
+        size_t k = 0, a = 0;
+        bool started;
+
+        for (size_t i = 0; i < n && k < PREFETCH_MAX; i++) {
+                bool clash = false;
+
+                ignored = (struct bimg_error){ 0 };
+                if (strcmp(paths[i], "/") == 0 || check_fat_path(fs, paths[i], &ignored) < 0 ||
+                    target(paths[i], false, tgts[k], sizeof(tgts[k]), &ignored) < 0)
+                        continue;
+                for (size_t j = 0; j < k; j++)  /* all land in one host folder */
+                        clash = clash || strcasecmp(path_basename(wanted[j]),
+                                                    path_basename(paths[i])) == 0;
+                if (!clash)
+                        wanted[k++] = paths[i];
+        }
+        snprintf(dir, sizeof(dir), "%s/balena-img-XXXXXX", file_tmp_dir());
+        if (k == 0 || !mkdtemp(dir)) {
+                list_tree(fs);
+                return;
+        }
+        argv[a++] = MCOPY_PATH;
+        argv[a++] = "-n";
+        argv[a++] = "-i";
+        argv[a++] = st->drive;
+        for (size_t i = 0; i < k; i++)
+                argv[a++] = tgts[i];
+        argv[a++] = dir;
+        argv[a] = NULL;
+        started = spawn_start(argv, fs->image_fd, -1, FAT_FILE_CACHE_MAX, &job, &ignored) == 0;
+        list_tree(fs);
+        if (started && spawn_finish(&job, &res, &ignored) == 0) {
+                for (size_t i = 0; i < k; i++) {
+                        const struct fat_entry *e;
+
+                        ignored = (struct bimg_error){ 0 };
+                        if (!cached_file(st, wanted[i]) &&
+                            stat_entry(fs, wanted[i], &e, &ignored) == 0 && !e->st.is_dir &&
+                            e->st.size <= FAT_FILE_CACHE_MAX)
+                                cache_copied(st, dir, wanted[i], e);
+                }
+        }
+        remove_tmp_dir(dir);
+}
+
 static void fat_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
 {
         struct fat_state *st = fs->priv;
@@ -1004,6 +1099,8 @@ static void fat_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
         struct bimg_error ignored = { 0 };
         size_t k = 0, a = 0;
 
+        if (!st->listed_tree)
+                list_tree_and_copy(fs, paths, n);
         for (size_t i = 0; i < n && k < PREFETCH_MAX; i++) {
                 const struct fat_entry *e;
                 bool clash = false;
@@ -1062,6 +1159,7 @@ const struct bimg_fs_ops fat_ops = {
         .list = fat_list,
         .stat = fat_stat,
         .read_to_fd = fat_read_to_fd,
+        .read_small = fat_read_small,
         .write_from_file = fat_write_from_file,
         .write_files = fat_write_files,
         .mkdir = fat_mkdir,

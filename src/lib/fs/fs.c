@@ -203,6 +203,8 @@ int bimg_fs_read_alloc(struct bimg_fs *fs, const char *path, size_t max_size,
         int memfd, r;
 
         NORMALIZE(fs, path, norm, err);
+        if (fs->ops->read_small && fs->ops->read_small(fs, norm, max_size, ret_data, ret_size))
+                return 0;
         /* refuse oversized files before reading them (the stat is cached on FAT) */
         if (fs->ops->stat(fs, norm, &st, err) < 0)
                 return -1;

@@ -50,6 +50,11 @@ struct bimg_fs_ops {
         /* optional: write_from_file for each, in order, at once */
         int (*write_files)(struct bimg_fs *fs, const struct fs_put *puts, size_t n,
                            struct bimg_error *err);
+        /* optional: a quicker whole read of a small file, tried first; 1 done
+         * (*ret_data NUL-terminated), 0 not done (nothing reported): the stat and
+         * read_to_fd way then runs, and says what is wrong */
+        int (*read_small)(struct bimg_fs *fs, const char *path, size_t max_size,
+                          char **ret_data, size_t *ret_size);
         /* optional: read these files now, at once, for the reads that follow */
         void (*prefetch)(struct bimg_fs *fs, const char *const *paths, size_t n);
 };

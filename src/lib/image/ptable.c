@@ -83,6 +83,9 @@ int ptable_read(struct bimg_image *img, struct bimg_error *err)
         fdisk_set_ask(cxt, ask_cb, img);
         /* the locked fd, reopened by path: libfdisk reads exactly the file we hold */
         snprintf(devname, sizeof(devname), "/proc/self/fd/%d", img->fd);
+        /* list-only: we never write a table, so libfdisk need not probe the whole
+         * device for filesystem signatures a new table would collide with */
+        fdisk_enable_listonly(cxt, 1);
         r = fdisk_assign_device(cxt, devname, /* readonly= */ 1);
         if (r == 0 && !fdisk_has_label(cxt))
                 r = -ENOMSG;                            /* readable, but no MBR or GPT */

@@ -263,6 +263,10 @@ static void inspect_config(struct bimg_fs *fs, struct bimg_info *info,
                 snprintf(info->config_error, sizeof(info->config_error), "%.150s", e.message);
 }
 
+/* What nearly every boot partition holds, and inspect reads. */
+static const char *const usual_boot_files[] = { "/device-type.json", "/os-release",
+                                                "/config.json" };
+
 /* The boot files read below, read at once (one tool run on FAT). */
 static void prefetch_boot(struct bimg_fs *fs, const struct boot_root *r)
 {
@@ -299,8 +303,12 @@ int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg
         if (!info)
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         if (bimg_image_require_role(img, BIMG_ROLE_BOOT, &info->boot, err) < 0 ||
-            bimg_image_fs(img, info->boot, &fs, err) < 0 ||
-            bimg_fs_list(fs, "/", note_root_entry, &r, err) < 0)
+            bimg_image_fs(img, info->boot, &fs, err) < 0)
+                goto out;
+        /* named before the listing: FAT reads them while it lists */
+        bimg_fs_prefetch(fs, usual_boot_files, sizeof(usual_boot_files) /
+                                               sizeof(usual_boot_files[0]));
+        if (bimg_fs_list(fs, "/", note_root_entry, &r, err) < 0)
                 goto out;
         prefetch_boot(fs, &r);
         if (r.device_type_json &&
