@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/resource.h>
 
@@ -11,6 +12,7 @@
 static struct {
         const struct dl_lib *lib;
         pthread_t thread;
+        bool started;
 } preloads[PRELOADS_MAX];
 static size_t n_preloads;
 
@@ -37,14 +39,27 @@ void dl_preload(const struct dl_lib *lib)
         for (size_t i = 0; i < n_preloads; i++)
                 if (preloads[i].lib == lib)
                         return;
-        if (pthread_create(&preloads[n_preloads].thread, NULL, load, (void *)lib) == 0)
-                preloads[n_preloads++].lib = lib;
+        preloads[n_preloads].lib = lib;
+        preloads[n_preloads++].started = false;
+}
+
+void dl_start_preloads(void)
+{
+        for (size_t i = 0; i < n_preloads; i++) {
+                if (preloads[i].started || !preloads[i].lib)
+                        continue;
+                preloads[i].started = pthread_create(&preloads[i].thread, NULL, load,
+                                                     (void *)preloads[i].lib) == 0;
+                if (!preloads[i].started)
+                        preloads[i].lib = NULL; /* dl_load() loads it when needed */
+        }
 }
 
 void dl_settle(void)
 {
         for (size_t i = 0; i < n_preloads; i++)
-                pthread_join(preloads[i].thread, NULL);
+                if (preloads[i].started)
+                        pthread_join(preloads[i].thread, NULL);
         n_preloads = 0;
 }
 

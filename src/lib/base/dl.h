@@ -30,11 +30,15 @@ struct dl_lib {
  * (BIMG_E_UNSUPPORTED). */
 int dl_load(struct dl_lib *lib, const struct dl_sym *syms, size_t n, struct bimg_error *err);
 
-/* Start loading lib in a background thread now (libnm takes about 7 ms), so the
- * dl_load() that needs it later finds it loaded; a failure is left to dl_load()
- * to report. dl_settle() waits for every such load: call it before fork(), as a
- * child of a process in the middle of dlopen() could never load anything. */
+/* Load lib in a background thread (libnm takes about 4 ms), so the dl_load() that
+ * needs it later finds it loaded; a failure is left to dl_load() to report.
+ * dl_preload() only notes it: the thread starts at dl_start_preloads(), which
+ * spawn.c calls once a tool runs, since from then on this process mostly waits
+ * (loading beside its own work only slows that work: both map memory).
+ * dl_settle() waits for every such load: call it before fork(), as a child of a
+ * process in the middle of dlopen() could never load anything. */
 void dl_preload(const struct dl_lib *lib);
+void dl_start_preloads(void);
 void dl_settle(void);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/dl.h"
 #include "base/file.h"
 #include "base/spawn.h"
 
@@ -109,6 +110,7 @@ int spawn_start(const char *const argv[], int image_fd, int out_fd, uint64_t fil
                 NULL);
         if (file_limit > 0)
                 prlimit(pid, RLIMIT_FSIZE, &(struct rlimit){ file_limit, file_limit }, NULL);
+        dl_start_preloads();            /* we wait now: a good time to load them */
         *job = (struct spawn_job){ pid, errfd, argv[0] };
         return 0;
 }

@@ -388,7 +388,7 @@ int bimg_configure(struct bimg_image *img, const struct bimg_configure_opts *o, 
             bimg_image_fs(img, j.boot, &j.fs, err) < 0 || bimg_txn_begin(img, &j.txn, err) < 0)
                 goto out;
         info = malloc(sizeof(*info));
-        if (!info || bimg_inspect(img, info, err) < 0) {
+        if (!info || inspect_for_change(img, info, err) < 0) {
                 if (!info)
                         bimg_fail(err, BIMG_E_FAILURE, "out of memory");
                 goto out;

@@ -8,6 +8,7 @@
 #include "balena/balena.h"
 #include "config/config.h"
 #include "image/image.h"
+#include "ops/ops.h"
 
 #define SMALL_FILE_MAX (256 * 1024)     /* os-release, manifests, env blocks */
 
@@ -288,7 +289,10 @@ static void prefetch_boot(struct bimg_fs *fs, const struct boot_root *r)
         bimg_fs_prefetch(fs, paths, n);
 }
 
-int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg_error *err)
+/* Everything, or (for_change) what a change needs: the root partition is read
+ * only when the boot partition does not tell the OS version. */
+static int inspect(struct bimg_image *img, bool for_change, struct bimg_info *ret_info,
+                   struct bimg_error *err)
 {
         struct bimg_info *info = calloc(1, sizeof(*info));
         struct bimg_config *cfg = NULL;
@@ -327,8 +331,9 @@ int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg
                 bimg_osrelease_free(osr);
         }
         inspect_active_root(img, fs, &r, info);
-        inspect_root(img, info);
-        if (!info->build_timestamp[0] && r.image_version_info)
+        if (!for_change || !info->os_version[0])
+                inspect_root(img, info);
+        if (!for_change && !info->build_timestamp[0] && r.image_version_info)
                 timestamp_from_version_info(fs, info);
         info->is_flasher = r.flasher_flag || strcasecmp(info->boot->label, "flash-boot") == 0;
         info->is_signed = info->is_signed || r.keys_dir || r.any_sig;
@@ -354,4 +359,15 @@ out:
         config_free(cfg);
         free(info);
         return ret;
+}
+
+int bimg_inspect(struct bimg_image *img, struct bimg_info *ret_info, struct bimg_error *err)
+{
+        return inspect(img, false, ret_info, err);
+}
+
+int inspect_for_change(struct bimg_image *img, struct bimg_info *ret_info,
+                       struct bimg_error *err)
+{
+        return inspect(img, true, ret_info, err);
 }

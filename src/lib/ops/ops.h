@@ -12,4 +12,10 @@
 int diff_unified(const char *name, const char *a, size_t alen, const char *b, size_t blen,
                  char **ret, struct bimg_error *err);
 
+/* bimg_inspect without what only `info` shows (storage driver, build time, the
+ * root partition's os-release when the boot partition has one): what configure
+ * and splash need, without opening the root filesystem. */
+int inspect_for_change(struct bimg_image *img, struct bimg_info *ret_info,
+                       struct bimg_error *err);
+
 #endif

@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "fs/fs.h"
 #include "ops/headroom.h"
+#include "ops/ops.h"
 #include "ops/png.h"
 #include "ops/splash.h"
 
@@ -127,7 +128,8 @@ int bimg_get_splash(struct bimg_image *img, const char *out_file, struct bimg_er
 
         if (!info)
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-        if (bimg_inspect(img, info, err) < 0 || bimg_image_fs(img, info->boot, &fs, err) < 0)
+        if (inspect_for_change(img, info, err) < 0 ||
+            bimg_image_fs(img, info->boot, &fs, err) < 0)
                 goto out;
         name = splash_name(fs, info, &f);
         if (!f.balena && !f.resin) {
