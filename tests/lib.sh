@@ -17,7 +17,9 @@ PATH=$PATH:/usr/sbin:/sbin
 TEST_NAME=$(basename "$0" .sh)
 WORK=$TESTS_WORKDIR/$TEST_NAME
 rm -rf "$WORK"
-mkdir -p "$WORK"
+mkdir -p "$WORK/tmp"
+# the tool's own temporary files (and those a killed run leaves) stay in $WORK
+export TMPDIR="$WORK/tmp"
 CHECKS=0
 
 # BIMG_WRAPPER="valgrind ...": every run of the binary goes through that command

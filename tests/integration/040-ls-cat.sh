@@ -347,5 +347,7 @@ cmp -s "$WORK/got" "$WORK/want" || echo "ls IMG:boot/ (exit $RC): got [$(tr '\n'
 ok
 expect_eq "$(imgsum "$img")" "$before" "image checksum after reading UTF-8 names"
 [ ! -s "$WORK/deferred" ] || fail "$(cat "$WORK/deferred")"
+# every temporary file and folder the runs made is gone
+expect_eq "$(ls -A "$TMPDIR")" "" "what is left in TMPDIR"
 
 done_testing

@@ -228,4 +228,6 @@ for name in mbr-v8 gpt-fat32 legacy-2.4x legacy-2.7 gpt-flasher gpt-boot12; do
         tested=$((tested + 1))
 done
 expect_eq "$tested" 6 "fixtures configured"
+# every temporary file and folder the runs made is gone
+expect_eq "$(ls -A "$TMPDIR")" "" "what is left in TMPDIR"
 done_testing
