@@ -17,9 +17,10 @@ DEPS="gcc make autoconf automake pkg-config libfdisk-dev libblkid-dev libext2fs-
       clang libclang-rt-14-dev valgrind"
 
 # verify --deep (optional): libguestfs and a kernel for its appliance, about
-# 135 MB to download and 625 MB installed; BALENA_IMG_DEEP=1 ./setup.sh adds them
+# 135 MB to download and 625 MB installed, and guestfish, the heavyweight
+# baseline of `make bench`; BALENA_IMG_DEEP=1 ./setup.sh adds them
 if [ -n "${BALENA_IMG_DEEP:-}" ]; then
-        DEPS="$DEPS libguestfs0 linux-image-amd64"
+        DEPS="$DEPS libguestfs0 linux-image-amd64 guestfish"
 fi
 
 say() { printf '==> %s\n' "$*"; }
