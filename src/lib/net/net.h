@@ -28,13 +28,14 @@ struct net_request {
         const char *password;
 };
 
+/* Start loading libnm in the background (base/dl.c): a profile will be built
+ * or checked. */
+void net_preload(void);
+
 /* Build a keyfile with libnm: nm_connection_normalize, verify, verify_secrets,
  * nm_keyfile_write. The same request always gives the same bytes (the UUID is
  * derived from the id), so configuring twice changes nothing. *ret_text is
  * yours to free(). Bad values fail with BIMG_E_INVALID naming the option. */
-/* Start loading libnm in the background: a profile will be built or checked. */
-void net_preload(void);
-
 int net_build_profile(const struct net_request *req, char **ret_text, size_t *ret_len,
                       struct bimg_error *err);
 
