@@ -20,6 +20,9 @@ def r3: . * 1000 | round / 1000;
       {name: "config get median ms", value: (median("config-get"; "balena-img") | r3), limit: "<= 5"},
       {name: "peak RSS MiB, largest of the balena-img runs",
        value: ([$cases[].case] | map(. as $c | $cases | rss($c)) | max / 1024 | r3), limit: "<= 16"},
+      (if median("configure-guestfish"; "guestfish") then
+        {name: "guestfish / configure in place (informational)",
+         value: (median("configure-guestfish"; "guestfish") / $cfg | round), limit: ">= 1"} else empty end),
       {name: "configure 30 GB / 1.7 GB apparent size (median ratio)",
        value: (median("configure-size"; "balena-img-30GB") / median("configure-size"; "balena-img-1.7GB") | r3),
        limit: "0.8 .. 1.2"}
