@@ -144,6 +144,15 @@ fat_suite() {
         # again onto the existing folder: it goes inside it
         expect_exit 0 "$B" cp -r "$H/tree/x" "$img:boot/Tree Copy"
         fat_tree_is "$img" "$bp" "/Tree Copy/x" "$H/tree/x"
+        # the tool's temporary files on a tmpfs TMPDIR (where there is one), and
+        # all of them gone afterwards
+        shm=$(mktemp -d /dev/shm/balena-img-test-XXXXXX 2>/dev/null) || shm=
+        if [ -n "$shm" ]; then
+                expect_exit 0 env TMPDIR="$shm" "$B" cp -r "$H/tree" "$img:boot/Tree Shm"
+                fat_tree_is "$img" "$bp" "/Tree Shm" "$H/tree"
+                expect_eq "$(ls -A "$shm")" "" "what is left in a tmpfs TMPDIR"
+                rmdir "$shm"
+        fi
 
         # the free space went down by at least the bytes written
         bytes_free_after=$(m mdir "$img" "$bp" ::/ | sed -n 's/ bytes free$//p' | tr -d ' ')

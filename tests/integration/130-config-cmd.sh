@@ -184,4 +184,25 @@ printf '{"hostname": {"a": 1}}\n' >"$WORK/loose-schema.json"
 expect_exit 6 "$bin" config validate "$WORK/loose-schema.json"
 expect_one_line_error
 expect_stderr "loose-schema.json"
+# config get reads config.json with one mtype and no listing: a missing file, a
+# folder in its place and a file past the quick read's cap still get the
+# listing's errors (and the same answers)
+nocfg=$WORK/nocfg.img
+cp --sparse=always "$image" "$nocfg"
+m mdel "$nocfg" 1 ::/config.json
+expect_exit 3 "$bin" config get "$nocfg" deviceType
+expect_one_line_error
+expect_stderr "'/config.json' does not exist"
+m mmd "$nocfg" 1 ::/config.json
+expect_exit 6 "$bin" config get "$nocfg" deviceType
+expect_one_line_error
+expect_stderr "is a folder"
+m mdeltree "$nocfg" 1 ::/config.json
+# 300 KB of config.json (past the 256 KiB a quick read keeps), valid all the same
+head -c 300000 /dev/zero | tr '\0' x >"$WORK/pad"
+jq -n --rawfile pad "$WORK/pad" '{deviceType: "raspberrypi4-64", padding: $pad}' \
+        >"$WORK/wide.json"
+m mcopy "$nocfg" 1 "$WORK/wide.json" ::/config.json
+expect_exit 0 "$bin" config get "$nocfg" deviceType
+expect_eq "$(cat "$WORK/stdout")" "raspberrypi4-64" "config get of a 300 KB config.json"
 done_testing

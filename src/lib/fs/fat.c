@@ -714,8 +714,12 @@ static int fat_read_small(struct bimg_fs *fs, const char *path, size_t max_size,
         if (r == 0 && res.exit_status == 0)
                 r = file_read_fd(out, cap, path, &data, &len, &ignored);
         close(out);
-        if (r < 0 || res.exit_status != 0 || !data)
+        /* mtype of a folder prints nothing and succeeds: nothing is left to the
+         * listing, which tells an empty file from a folder */
+        if (r < 0 || res.exit_status != 0 || !data || len == 0) {
+                free(data);
                 return 0;
+        }
         *ret_data = data;
         *ret_size = len;
         return 1;
@@ -819,8 +823,8 @@ static bool fits_round(const struct fs_put *round, size_t n, const struct fs_put
         return n < ROUND_MAX;
 }
 
-/* Place host as root/path: a hard link where it can be, else a copy with the same
- * mtime (mcopy -m keeps it). The folders above are made as needed. */
+/* A copy of host at root/path with host's mtime (mcopy -m keeps it), the folders
+ * above it made as needed. */
 static int place(const char *root, const char *host, const char *path)
 {
         char dst[PATH_MAX * 2];
@@ -833,8 +837,6 @@ static int place(const char *root, const char *host, const char *path)
                         return -errno;
         }
         snprintf(dst, sizeof(dst), "%s%s", root, path);
-        if (link(host, dst) == 0)
-                return 0;
         in = open(host, O_RDONLY | O_CLOEXEC);
         if (in < 0)
                 return -errno;
