@@ -1033,6 +1033,39 @@ static void cache_copied(struct fat_state *st, const char *dir, const char *path
 /* Small files asked for together are copied out with one mcopy into a private
  * folder and cached, instead of one mtype each. Best effort: a file that is
  * missing, large, or not copied is just read when asked for. */
+/* argv of an mcopy copying the FAT files tgts ("::/path") into the host folder dir */
+static void copy_out_argv(const struct fat_state *st, char (*tgts)[PATH_MAX + 8], size_t k,
+                          const char *dir, const char **argv)
+{
+        size_t a = 0;
+
+        argv[a++] = MCOPY_PATH;
+        argv[a++] = "-n";
+        argv[a++] = "-i";
+        argv[a++] = st->drive;
+        for (size_t i = 0; i < k; i++)
+                argv[a++] = tgts[i];
+        argv[a++] = dir;
+        argv[a] = NULL;
+}
+
+/* Cache what mcopy copied into dir of each of paths that the listing shows as a
+ * small file not cached yet. */
+static void cache_copies(struct bimg_fs *fs, const char *dir, const char *const *paths,
+                         size_t k)
+{
+        struct fat_state *st = fs->priv;
+
+        for (size_t i = 0; i < k; i++) {
+                struct bimg_error ignored = { 0 };
+                const struct fat_entry *e;
+
+                if (!cached_file(st, paths[i]) && stat_entry(fs, paths[i], &e, &ignored) == 0 &&
+                    !e->st.is_dir && e->st.size <= FAT_FILE_CACHE_MAX)
+                        cache_copied(st, dir, paths[i], e);
+        }
+}
+
 /* The first look-up of all, asked for with files to read: the files are copied
  * out by an mcopy running beside the `mdir -/` (two tools at once, on two cores),
  * before their sizes are known. So each copy is capped at the cache's limit, a
@@ -1046,7 +1079,7 @@ static void list_tree_and_copy(struct bimg_fs *fs, const char *const *paths, siz
         struct bimg_error ignored = { 0 };
         struct bimg_run_result res;
         struct spawn_job job;
-        size_t k = 0, a = 0;
+        size_t k = 0;
         bool started;
 
         for (size_t i = 0; i < n && k < PREFETCH_MAX; i++) {
@@ -1067,27 +1100,11 @@ static void list_tree_and_copy(struct bimg_fs *fs, const char *const *paths, siz
                 list_tree(fs);
                 return;
         }
-        argv[a++] = MCOPY_PATH;
-        argv[a++] = "-n";
-        argv[a++] = "-i";
-        argv[a++] = st->drive;
-        for (size_t i = 0; i < k; i++)
-                argv[a++] = tgts[i];
-        argv[a++] = dir;
-        argv[a] = NULL;
+        copy_out_argv(st, tgts, k, dir, argv);
         started = spawn_start(argv, fs->image_fd, -1, FAT_FILE_CACHE_MAX, &job, &ignored) == 0;
         list_tree(fs);
-        if (started && spawn_finish(&job, &res, &ignored) == 0) {
-                for (size_t i = 0; i < k; i++) {
-                        const struct fat_entry *e;
-
-                        ignored = (struct bimg_error){ 0 };
-                        if (!cached_file(st, wanted[i]) &&
-                            stat_entry(fs, wanted[i], &e, &ignored) == 0 && !e->st.is_dir &&
-                            e->st.size <= FAT_FILE_CACHE_MAX)
-                                cache_copied(st, dir, wanted[i], e);
-                }
-        }
+        if (started && spawn_finish(&job, &res, &ignored) == 0)
+                cache_copies(fs, dir, wanted, k);
         remove_tmp_dir(dir);
 }
 
@@ -1099,7 +1116,7 @@ static void fat_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
         char tgts[PREFETCH_MAX][PATH_MAX + 8], dir[PATH_MAX];
         struct bimg_run_result res;
         struct bimg_error ignored = { 0 };
-        size_t k = 0, a = 0;
+        size_t k = 0;
 
         if (!st->listed_tree)
                 list_tree_and_copy(fs, paths, n);
@@ -1125,18 +1142,10 @@ static void fat_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
         snprintf(dir, sizeof(dir), "%s/balena-img-XXXXXX", file_tmp_dir());
         if (!mkdtemp(dir))
                 return;
-        argv[a++] = MCOPY_PATH;
-        argv[a++] = "-n";
-        argv[a++] = "-i";
-        argv[a++] = st->drive;
-        for (size_t i = 0; i < k; i++)
-                argv[a++] = tgts[i];
-        argv[a++] = dir;
-        argv[a] = NULL;
+        copy_out_argv(st, tgts, k, dir, argv);
         ignored = (struct bimg_error){ 0 };
         if (run_tool(fs, argv, -1, NULL, NULL, &res, &ignored) == 0 && res.exit_status == 0)
-                for (size_t i = 0; i < k; i++)
-                        cache_copied(st, dir, wanted[i], found[i]);
+                cache_copies(fs, dir, wanted, k);
         remove_tmp_dir(dir);
 }
 
