@@ -701,7 +701,8 @@ static int fat_read_small(struct bimg_fs *fs, const char *path, size_t max_size,
         size_t len = 0, cap = max_size < FAT_FILE_CACHE_MAX ? max_size : FAT_FILE_CACHE_MAX;
         int out, r;
 
-        if (st->listed_tree || cached_file(st, path) || strcmp(path, "/") == 0 || check_fat_path(fs, path, &ignored) < 0 ||
+        if (st->listed_tree || cached_file(st, path) || strcmp(path, "/") == 0 ||
+            check_fat_path(fs, path, &ignored) < 0 ||
             target(path, false, tgt, sizeof(tgt), &ignored) < 0)
                 return 0;
         out = memfd_create("bimg-read", MFD_CLOEXEC);
