@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
 #include "base/dl.h"
@@ -45,6 +46,8 @@ void dl_preload(const struct dl_lib *lib)
 
 void dl_start_preloads(void)
 {
+        static bool settle_at_exit;
+
         for (size_t i = 0; i < n_preloads; i++) {
                 if (preloads[i].started || !preloads[i].lib)
                         continue;
@@ -52,6 +55,10 @@ void dl_start_preloads(void)
                                                      (void *)preloads[i].lib) == 0;
                 if (!preloads[i].started)
                         preloads[i].lib = NULL; /* dl_load() loads it when needed */
+                /* joined at exit too: a run that ends before it needs the library
+                 * leaves no thread (and its stack) behind */
+                if (preloads[i].started && !settle_at_exit)
+                        settle_at_exit = atexit(dl_settle) == 0;
         }
 }
 

@@ -36,7 +36,8 @@ int dl_load(struct dl_lib *lib, const struct dl_sym *syms, size_t n, struct bimg
  * spawn.c calls once a tool runs, since from then on this process mostly waits
  * (loading beside its own work only slows that work: both map memory).
  * dl_settle() waits for every such load: call it before fork(), as a child of a
- * process in the middle of dlopen() could never load anything. */
+ * process in the middle of dlopen() could never load anything; it also runs at
+ * exit. */
 void dl_preload(const struct dl_lib *lib);
 void dl_start_preloads(void);
 void dl_settle(void);
