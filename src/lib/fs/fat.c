@@ -854,7 +854,8 @@ static int place(const char *root, const char *host, const char *path)
         return r;
 }
 
-/* Remove the tree under root (made by place(): folders and files only), and root. */
+/* Remove root and the tree under it (folders and files only: what place() or an
+ * mcopy into it made). */
 static void remove_tree(const char *root)
 {
         DIR *d = opendir(root);
@@ -998,20 +999,6 @@ static int fat_remove(struct bimg_fs *fs, const char *path, bool recursive,
         return run_write(fs, argv, "remove", path, err);
 }
 
-/* Remove what mcopy wrote into the private folder dir, and dir. */
-static void remove_tmp_dir(const char *dir)
-{
-        DIR *d = opendir(dir);
-        struct dirent *e;
-
-        while (d && (e = readdir(d)))
-                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                        unlinkat(dirfd(d), e->d_name, 0);
-        if (d)
-                closedir(d);
-        rmdir(dir);
-}
-
 /* Take what mcopy copied out for path (entry e) into the file cache. */
 static void cache_copied(struct fat_state *st, const char *dir, const char *path,
                          const struct fat_entry *e)
@@ -1106,7 +1093,7 @@ static void list_tree_and_copy(struct bimg_fs *fs, const char *const *paths, siz
         list_tree(fs);
         if (started && spawn_finish(&job, &res, &ignored) == 0)
                 cache_copies(fs, dir, wanted, k);
-        remove_tmp_dir(dir);
+        remove_tree(dir);
 }
 
 static void fat_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
@@ -1147,7 +1134,7 @@ static void fat_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
         ignored = (struct bimg_error){ 0 };
         if (run_tool(fs, argv, -1, NULL, NULL, &res, &ignored) == 0 && res.exit_status == 0)
                 cache_copies(fs, dir, wanted, k);
-        remove_tmp_dir(dir);
+        remove_tree(dir);
 }
 
 static int fat_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_error *err)

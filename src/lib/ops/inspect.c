@@ -264,30 +264,10 @@ static void inspect_config(struct bimg_fs *fs, struct bimg_info *info,
                 snprintf(info->config_error, sizeof(info->config_error), "%.150s", e.message);
 }
 
-/* What nearly every boot partition holds, and inspect reads. */
-static const char *const usual_boot_files[] = { "/device-type.json", "/os-release",
-                                                "/config.json" };
-
-/* The boot files read below, read at once (one tool run on FAT). */
-static void prefetch_boot(struct bimg_fs *fs, const struct boot_root *r)
-{
-        const char *paths[5];
-        size_t n = 0;
-
-        if (r->device_type_json)
-                paths[n++] = "/device-type.json";
-        if (r->os_release)
-                paths[n++] = "/os-release";
-        if (r->config_json)
-                paths[n++] = "/config.json";
-        if (r->uenv)
-                paths[n++] = "/resinOS_uEnv.txt";
-        else if (r->bootenv)
-                paths[n++] = "/bootenv";
-        else if (r->grubenv)
-                paths[n++] = "/grubenv";
-        bimg_fs_prefetch(fs, paths, n);
-}
+/* The boot files inspect reads: named before the listing, FAT copies them out
+ * while it lists (a missing one costs nothing). */
+static const char *const boot_files[] = { "/device-type.json", "/os-release", "/config.json",
+                                          "/resinOS_uEnv.txt", "/bootenv", "/grubenv" };
 
 /* Everything, or (for_change) what a change needs: the root partition is read
  * only when the boot partition does not tell the OS version. */
@@ -309,12 +289,9 @@ static int inspect(struct bimg_image *img, bool for_change, struct bimg_info *re
         if (bimg_image_require_role(img, BIMG_ROLE_BOOT, &info->boot, err) < 0 ||
             bimg_image_fs(img, info->boot, &fs, err) < 0)
                 goto out;
-        /* named before the listing: FAT reads them while it lists */
-        bimg_fs_prefetch(fs, usual_boot_files, sizeof(usual_boot_files) /
-                                               sizeof(usual_boot_files[0]));
+        bimg_fs_prefetch(fs, boot_files, sizeof(boot_files) / sizeof(boot_files[0]));
         if (bimg_fs_list(fs, "/", note_root_entry, &r, err) < 0)
                 goto out;
-        prefetch_boot(fs, &r);
         if (r.device_type_json &&
             bimg_fs_read_alloc(fs, "/device-type.json", SMALL_FILE_MAX, &text, &len, err) == 0) {
                 if (manifest_parse(text, len, &m, err) == 0) {
