@@ -10,23 +10,76 @@
 
 #define PRELOADS_MAX 4
 
-static struct {
-        const struct dl_lib *lib;
-        pthread_t thread;
-        bool started;
-} preloads[PRELOADS_MAX];
-static size_t n_preloads;
+/* The queue and every lib's handle and preloading flag are shared with the
+ * preload thread: both are read and written under this lock only. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t loaded = PTHREAD_COND_INITIALIZER;
+static struct dl_lib *queue[PRELOADS_MAX];
+static size_t n_queued;
+static bool running;            /* the thread takes from the queue until it is empty */
+static bool started;            /* main thread only: a thread to join */
+static pthread_t thread;
 
-/* The handle is not kept: dl_load()'s own dlopen() then finds the library loaded. */
-static void *load(void *arg)
+/* dlopen() and every symbol; NULL and *ret_missing set if one is missing. */
+static void *open_and_resolve(const struct dl_lib *lib, const char **ret_missing)
 {
-        const struct dl_lib *lib = arg;
+        void *handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
 
-        dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
+        *ret_missing = NULL;
+        if (!handle)
+                return NULL;
+        for (size_t i = 0; i < lib->n_syms; i++) {
+                void *fn = dlsym(handle, lib->syms[i].name);
+
+                if (!fn) {
+                        *ret_missing = lib->syms[i].name;
+                        dlclose(handle);
+                        return NULL;
+                }
+                *lib->syms[i].fn = fn;
+        }
+        return handle;
+}
+
+/* The queued lib of lowest rank, taken off the queue; NULL if none. */
+static struct dl_lib *take_next(void)
+{
+        size_t best = 0;
+        struct dl_lib *lib;
+
+        if (n_queued == 0)
+                return NULL;
+        for (size_t i = 1; i < n_queued; i++)
+                if (queue[i]->rank < queue[best]->rank)
+                        best = i;
+        lib = queue[best];
+        queue[best] = queue[--n_queued];
+        return lib;
+}
+
+static void *preload_all(void *unused)
+{
+        struct dl_lib *lib;
+
+        (void)unused;
+        pthread_mutex_lock(&lock);
+        while ((lib = take_next())) {
+                const char *missing;
+                void *handle;
+
+                pthread_mutex_unlock(&lock);
+                handle = open_and_resolve(lib, &missing);
+                pthread_mutex_lock(&lock);
+                lib->handle = handle;   /* on failure dl_load() tries again and says why */
+                lib->preloading = false;
+                pthread_cond_broadcast(&loaded);
+        }
+        running = false;
+        pthread_mutex_unlock(&lock);
         return NULL;
 }
 
-void dl_preload(const struct dl_lib *lib)
+void dl_preload(struct dl_lib *lib)
 {
         struct rlimit as;
 
@@ -35,62 +88,78 @@ void dl_preload(const struct dl_lib *lib)
          * (GnuTLS, under libnm, does), about a run that never needed it */
         if (getrlimit(RLIMIT_AS, &as) < 0 || as.rlim_cur != RLIM_INFINITY)
                 return;
-        if (lib->handle || n_preloads == PRELOADS_MAX)
-                return;
-        for (size_t i = 0; i < n_preloads; i++)
-                if (preloads[i].lib == lib)
-                        return;
-        preloads[n_preloads].lib = lib;
-        preloads[n_preloads++].started = false;
+        pthread_mutex_lock(&lock);
+        if (!lib->handle && !lib->preloading && n_queued < PRELOADS_MAX) {
+                lib->preloading = true;
+                queue[n_queued++] = lib;
+        }
+        pthread_mutex_unlock(&lock);
+}
+
+/* Nothing will take the queue: what is on it is loaded by dl_load() when needed. */
+static void drop_queue(void)
+{
+        while (n_queued > 0)
+                queue[--n_queued]->preloading = false;
 }
 
 void dl_start_preloads(void)
 {
         static bool settle_at_exit;
+        bool start;
 
-        for (size_t i = 0; i < n_preloads; i++) {
-                if (preloads[i].started || !preloads[i].lib)
-                        continue;
-                preloads[i].started = pthread_create(&preloads[i].thread, NULL, load,
-                                                     (void *)preloads[i].lib) == 0;
-                if (!preloads[i].started)
-                        preloads[i].lib = NULL; /* dl_load() loads it when needed */
-                /* joined at exit too: a run that ends before it needs the library
-                 * leaves no thread (and its stack) behind */
-                if (preloads[i].started && !settle_at_exit)
-                        settle_at_exit = atexit(dl_settle) == 0;
-        }
+        pthread_mutex_lock(&lock);
+        start = n_queued > 0 && !running;
+        pthread_mutex_unlock(&lock);
+        if (!start)
+                return;
+        dl_settle();                    /* a thread that finished an earlier queue */
+        pthread_mutex_lock(&lock);
+        running = pthread_create(&thread, NULL, preload_all, NULL) == 0;
+        started = running;
+        if (!running)
+                drop_queue();
+        pthread_mutex_unlock(&lock);
+        /* joined at exit too: a run that ends before it needs the library
+         * leaves no thread (and its stack) behind */
+        if (started && !settle_at_exit)
+                settle_at_exit = atexit(dl_settle) == 0;
 }
 
 void dl_settle(void)
 {
-        for (size_t i = 0; i < n_preloads; i++)
-                if (preloads[i].started)
-                        pthread_join(preloads[i].thread, NULL);
-        n_preloads = 0;
+        if (started)
+                pthread_join(thread, NULL);
+        started = false;
 }
 
-int dl_load(struct dl_lib *lib, const struct dl_sym *syms, size_t n, struct bimg_error *err)
+int dl_load(struct dl_lib *lib, struct bimg_error *err)
 {
+        const char *missing;
         void *handle;
 
-        if (lib->handle)
+        pthread_mutex_lock(&lock);
+        while (lib->preloading && running)
+                pthread_cond_wait(&loaded, &lock);
+        if (lib->preloading) {          /* queued, but no thread will come for it */
+                for (size_t i = 0; i < n_queued; i++)
+                        if (queue[i] == lib)
+                                queue[i] = queue[--n_queued];
+                lib->preloading = false;
+        }
+        handle = lib->handle;
+        pthread_mutex_unlock(&lock);
+        if (handle)
                 return 0;
-        handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
+        handle = open_and_resolve(lib, &missing);
+        if (!handle && missing)
+                return bimg_fail(err, BIMG_E_UNSUPPORTED, "%s: %s has no '%s'; install a newer "
+                                 "%s", lib->purpose, lib->soname, missing, lib->package);
         if (!handle)
                 return bimg_fail(err, BIMG_E_UNSUPPORTED, "%s need %s, which is not installed: "
                                  "apt-get install %s", lib->purpose, lib->soname, lib->package);
-        for (size_t i = 0; i < n; i++) {
-                void *fn = dlsym(handle, syms[i].name);
-
-                if (!fn) {
-                        dlclose(handle);
-                        return bimg_fail(err, BIMG_E_UNSUPPORTED, "%s: %s has no '%s'; install "
-                                         "a newer %s", lib->purpose, lib->soname, syms[i].name,
-                                         lib->package);
-                }
-                *syms[i].fn = fn;
-        }
+        pthread_mutex_lock(&lock);
         lib->handle = handle;
+        pthread_mutex_unlock(&lock);
         return 0;
 }

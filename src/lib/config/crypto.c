@@ -58,6 +58,9 @@ static struct dl_lib libcrypto = {
         .soname = "libcrypto.so.3",
         .package = "libssl3",
         .purpose = "SSH keys, certificates and checksums",
+        .syms = crypto_syms,
+        .n_syms = sizeof(crypto_syms) / sizeof(crypto_syms[0]),
+        .rank = 0,              /* SSH keys are read before a profile is built */
 };
 
 void crypto_preload(void)
@@ -67,8 +70,7 @@ void crypto_preload(void)
 
 static int load(struct bimg_error *err)
 {
-        return dl_load(&libcrypto, crypto_syms, sizeof(crypto_syms) / sizeof(crypto_syms[0]),
-                       err);
+        return dl_load(&libcrypto, err);
 }
 
 /* The value of a base64 alphabet character, or -1. */

@@ -86,6 +86,8 @@ static struct dl_lib libarchive = {
         .soname = "libarchive.so.13",
         .package = "libarchive13",
         .purpose = "compressed images",
+        .syms = archive_syms,
+        .n_syms = sizeof(archive_syms) / sizeof(archive_syms[0]),
 };
 
 static int load(struct bimg_error *err);
@@ -224,8 +226,7 @@ out:
 
 static int load(struct bimg_error *err)
 {
-        return dl_load(&libarchive, archive_syms, sizeof(archive_syms) / sizeof(archive_syms[0]),
-                       err);
+        return dl_load(&libarchive, err);
 }
 
 static bool all_zero(const char *buf, size_t len)

@@ -131,6 +131,9 @@ static struct dl_lib libnm = {
         .soname = "libnm.so.0",
         .package = "libnm0",
         .purpose = "NetworkManager profiles",
+        .syms = nm_syms,
+        .n_syms = ARRAY_SIZE(nm_syms),
+        .rank = 1,
 };
 
 void net_preload(void)
@@ -140,7 +143,7 @@ void net_preload(void)
 
 static int load_libnm(struct bimg_error *err)
 {
-        return dl_load(&libnm, nm_syms, ARRAY_SIZE(nm_syms), err);
+        return dl_load(&libnm, err);
 }
 
 /* ---- plain value checks (no libnm needed) ------------------------------- */

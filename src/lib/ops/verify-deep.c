@@ -59,6 +59,8 @@ static struct dl_lib libguestfs = {
         .soname = "libguestfs.so.0",
         .package = "libguestfs0 linux-image-amd64",
         .purpose = "verify --deep (a real kernel mounting each filesystem)",
+        .syms = guestfs_syms,
+        .n_syms = sizeof(guestfs_syms) / sizeof(guestfs_syms[0]),
 };
 
 /* Errors are read with guestfs_last_error; the library must not print them. */
@@ -132,8 +134,7 @@ int verify_deep(struct bimg_image *img, struct bimg_verify_report *rep, struct b
         char path[64], **devices = NULL;
         guestfs_h *g;
 
-        if (dl_load(&libguestfs, guestfs_syms, sizeof(guestfs_syms) / sizeof(guestfs_syms[0]),
-                    &e) < 0) {
+        if (dl_load(&libguestfs, &e) < 0) {
                 skip_deep(rep, e.message, "");
                 return 0;
         }
