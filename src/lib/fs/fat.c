@@ -25,6 +25,7 @@
 #include "base/file.h"
 #include "base/path.h"
 #include "base/spawn.h"
+#include "fs/fat-layout.h"
 #include "fs/fs.h"
 
 struct fat_entry {
@@ -55,6 +56,7 @@ struct fat_state {
         struct fat_file *files; /* contents cached since the last write */
         size_t n_files;
         bool listed_tree;       /* the one `mdir -/` was run (or tried) */
+        bool whole_tree;        /* ...and every folder is still cached */
         bool has_free;
         uint64_t free_bytes;
         char drive[48];         /* "/dev/fd/3@@4194304" */
@@ -76,6 +78,7 @@ static void drop_cache(struct fat_state *st)
         st->dirs = NULL;
         st->n_dirs = 0;
         st->has_free = false;
+        st->whole_tree = false;
         for (size_t i = 0; i < st->n_files; i++) {
                 free(st->files[i].path);
                 free(st->files[i].data);
@@ -111,6 +114,7 @@ static void forget(struct fat_state *st, const char *path)
                         st->dirs[kept++] = st->dirs[i];
         }
         st->n_dirs = kept;
+        st->whole_tree = false;
         kept = 0;
         for (size_t i = 0; i < st->n_files; i++) {
                 if (is_within(st->files[i].path, path)) {
@@ -427,6 +431,7 @@ static void parse_tree(struct fat_state *st, char *out)
                 st->n_dirs = first;
                 st->has_free = false;
         }
+        st->whole_tree = ok && first == 0;
 }
 
 /* The first look-up lists every folder at once; a failure here is not an error:
@@ -581,6 +586,7 @@ static void fat_take_cache(struct bimg_fs *copy, struct bimg_fs *orig)
         to->files = from->files;
         to->n_files = from->n_files;
         to->listed_tree = from->listed_tree;
+        to->whole_tree = from->whole_tree;
         to->has_free = from->has_free;
         to->free_bytes = from->free_bytes;
         from->dirs = NULL;
@@ -588,6 +594,7 @@ static void fat_take_cache(struct bimg_fs *copy, struct bimg_fs *orig)
         from->files = NULL;
         from->n_files = 0;
         from->has_free = false;
+        from->whole_tree = false;
 }
 
 static int fat_list(struct bimg_fs *fs, const char *dir, bimg_dirent_fn fn, void *data,
@@ -1151,6 +1158,132 @@ static int fat_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_e
         return 0;
 }
 
+/* Files at least this big, together at least LEAVE_OUT_MIN_TOTAL, are worth
+ * the two tool runs that find their clusters. */
+#define LEAVE_OUT_MIN_FILE (64u * 1024)
+#define LEAVE_OUT_MIN_TOTAL (1u << 20)
+
+/* "::" + path, or "::" + the path of entry e of folder d: malloc'd, NULL when
+ * out of memory */
+static char *tool_target(const char *path, const struct fat_dir *d, const struct fat_entry *e)
+{
+        char *t;
+        int r = d ? asprintf(&t, "::%s/%s", strcmp(d->path, "/") == 0 ? "" : d->path, e->name)
+                  : asprintf(&t, "::%s", path);
+
+        return r < 0 ? NULL : t;
+}
+
+static bool push(char **list, size_t *n, char *item)
+{
+        if (item)
+                list[(*n)++] = item;
+        return item != NULL;
+}
+
+/* path with every component the cached listings know by its long name (FAT
+ * also finds "/FIRMWA~1.BIN" as "/firmware-big.bin"); the rest as it is.
+ * Malloc'd, NULL when out of memory. */
+static char *long_path(struct fat_state *st, const char *path)
+{
+        char cur[PATH_MAX] = "", *rest = strdup(path), *save = NULL;
+        bool known = true;
+
+        if (!rest)
+                return NULL;
+        for (char *c = strtok_r(rest, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                const struct fat_dir *d = known ? cached_dir(st, cur[0] ? cur : "/") : NULL;
+                const char *name = c;
+
+                known = false;
+                for (size_t i = 0; d && i < d->n; i++) {
+                        if (strcasecmp(d->entries[i].name, c) == 0 ||
+                            strcasecmp(d->entries[i].short_name, c) == 0) {
+                                name = d->entries[i].name;
+                                known = true;
+                                break;
+                        }
+                }
+                if (strlen(cur) + 1 + strlen(name) >= sizeof(cur)) {
+                        free(rest);
+                        return NULL;
+                }
+                strcat(cur, "/");
+                strcat(cur, name);
+        }
+        free(rest);
+        return strdup(cur[0] ? cur : "/");
+}
+
+/* a path none of the changes at paths (in long form: written or removed) touch */
+static bool untouched(const char *path, char *const *paths, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (is_within(path, paths[i]) || is_within(paths[i], path))
+                        return false;
+        return true;
+}
+
+static void free_list(char **list, size_t n)
+{
+        for (size_t i = 0; list && i < n; i++)
+                free(list[i]);
+        free(list);
+}
+
+/* Big files that none of paths touch, found in the cached listing of the whole
+ * tree. "Others", whose clusters are never left out, are what mtools reads or
+ * writes for the changes: every folder (the root too) and paths themselves.
+ * Each name costs mshowfat a look-up, so other files are not named. */
+static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,
+                          struct range_set *ret)
+{
+        struct fat_state *st = fs->priv;
+        size_t size = 1 + n, n_cold = 0, n_others = 0, n_long = 0;
+        char **cold = NULL, **others = NULL, **longs = NULL;
+        uint64_t cold_bytes = 0;
+        bool ok = st->whole_tree;
+
+        for (size_t i = 0; ok && i < st->n_dirs; i++)
+                size += st->dirs[i].n;
+        longs = ok ? calloc(n + 1, sizeof(*longs)) : NULL;
+        cold = longs ? calloc(size, sizeof(*cold)) : NULL;
+        others = cold ? calloc(size, sizeof(*others)) : NULL;
+        ok = others && push(others, &n_others, tool_target("/", NULL, NULL));
+        for (size_t i = 0; ok && i < n; i++)
+                ok = push(others, &n_others, tool_target(paths[i], NULL, NULL)) &&
+                     push(longs, &n_long, long_path(st, paths[i]));
+        for (size_t i = 0; ok && i < st->n_dirs; i++) {
+                for (size_t j = 0; ok && j < st->dirs[i].n; j++) {
+                        const struct fat_entry *e = &st->dirs[i].entries[j];
+                        struct bimg_error ignored = { 0 };
+                        char *t;
+
+                        if (strcmp(e->name, ".") == 0 || strcmp(e->name, "..") == 0)
+                                continue;
+                        t = tool_target(NULL, &st->dirs[i], e);
+                        if (t && e->st.is_dir) {
+                                ok = push(others, &n_others, t);
+                        } else if (t && e->st.size >= LEAVE_OUT_MIN_FILE &&
+                                   untouched(t + 2, longs, n_long) &&
+                                   check_fat_path(fs, t + 2, &ignored) == 0) {
+                                ok = push(cold, &n_cold, t);
+                                cold_bytes += e->st.size;
+                        } else {
+                                free(t);        /* mtools reads nor writes it */
+                                ok = t != NULL;
+                        }
+                }
+        }
+        if (ok && cold_bytes >= LEAVE_OUT_MIN_TOTAL)
+                fat_layout_leave_out(fs->image_fd, st->drive, fs->size,
+                                     (const char *const *)cold, n_cold,
+                                     (const char *const *)others, n_others, ret);
+        free_list(cold, n_cold);
+        free_list(others, n_others);
+        free_list(longs, n_long);
+}
+
 const struct bimg_fs_ops fat_ops = {
         .name = "vfat",
         .open = fat_open,
@@ -1167,4 +1300,5 @@ const struct bimg_fs_ops fat_ops = {
         .check_path = check_fat_path,
         .take_cache = fat_take_cache,
         .prefetch = fat_prefetch,
+        .leave_out = fat_leave_out,
 };

@@ -240,6 +240,14 @@ int bimg_fs_write_from_file(struct bimg_fs *fs, const char *host_path, const cha
         return fs->ops->write_from_file(fs, host_path, norm, err);
 }
 
+void fs_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,
+                  struct range_set *ret)
+{
+        *ret = (struct range_set){ 0 };
+        if (fs->ops->leave_out)
+                fs->ops->leave_out(fs, paths, n, ret);
+}
+
 int fs_write_files(struct bimg_fs *fs, const struct fs_put *puts, size_t n,
                    struct bimg_error *err)
 {

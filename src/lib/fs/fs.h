@@ -4,6 +4,7 @@
 #define BIMG_FS_H
 
 #include "balena-img.h"
+#include "base/range.h"
 
 struct bimg_fs_ops;
 
@@ -57,6 +58,11 @@ struct bimg_fs_ops {
                           char **ret_data, size_t *ret_size);
         /* optional: read these files now, at once, for the reads that follow */
         void (*prefetch)(struct bimg_fs *fs, const char *const *paths, size_t n);
+        /* optional: into *ret (empty), the bytes (from the partition's start)
+         * that only files the changes at paths leave alone use: a staged copy
+         * for those changes need not hold them. Nothing when unsure. */
+        void (*leave_out)(struct bimg_fs *fs, const char *const *paths, size_t n,
+                          struct range_set *ret);
 };
 
 /* fs.c: a filesystem over a staged copy of part's bytes (fd, from offset 0, as
@@ -69,6 +75,10 @@ void fs_close(struct bimg_fs *fs);
  * backend can (FAT). On failure any of them may have been written. */
 int fs_write_files(struct bimg_fs *fs, const struct fs_put *puts, size_t n,
                    struct bimg_error *err);
+/* What a staged copy for changes at paths may leave out (the leave_out op;
+ * nothing where the backend has none). */
+void fs_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,
+                  struct range_set *ret);
 /* Close part's open filesystem, if any: the next use reads the image afresh. */
 void fs_forget(struct bimg_image *img, const struct bimg_part *part);
 

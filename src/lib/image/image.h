@@ -4,6 +4,7 @@
 #define BIMG_IMAGE_H
 
 #include "balena-img.h"
+#include "base/range.h"
 
 struct bimg_image {
         char *path;
@@ -76,9 +77,12 @@ int journal_commit(struct bimg_image *img, const struct image_patch *patches, si
 
 /* stage.c: an in-place change is made on a private copy of each partition it
  * touches (a nameless sparse file, gone with its fd), then diffed against the
- * image. verify checks FAT copies too. */
-int stage_copy(const struct bimg_image *img, const struct bimg_part *part, int *ret_fd,
-               struct bimg_error *err);
+ * image. The copy has holes at leave_out (NULL: none; from the partition's
+ * start, normalized), bytes the change will not read nor write: the diff reads
+ * only what the copy holds, so they are never compared. verify checks FAT
+ * copies too. */
+int stage_copy(const struct bimg_image *img, const struct bimg_part *part,
+               const struct range_set *leave_out, int *ret_fd, struct bimg_error *err);
 /* Append to *patches (n of them) the ranges where the copy fd differs. */
 int stage_diff(const struct bimg_image *img, const struct bimg_part *part, int fd,
                struct image_patch **patches, size_t *n, struct bimg_error *err);

@@ -42,17 +42,34 @@ static int nameless_file(const char *beside, struct bimg_error *err)
 struct stage_copy {
         int in, out;
         uint64_t offset;        /* the partition's start in the image */
+        const struct range_set *leave_out;
+        size_t next;            /* the first of leave_out that may still matter */
 };
 
+/* Copy the image's data in [start, end) but what leave_out covers; the calls
+ * come in order, so leave_out is walked once. */
 static int copy_data(uint64_t start, uint64_t end, void *data)
 {
-        const struct stage_copy *c = data;
+        struct stage_copy *c = data;
+        const struct range_set *skip = c->leave_out;
+        uint64_t at = start - c->offset, to = end - c->offset;
+        int r = 0;
 
-        return file_copy(c->in, start, c->out, start - c->offset, end - start);
+        while (skip && c->next < skip->n && skip->r[c->next].end <= at)
+                c->next++;
+        for (size_t i = c->next; r == 0 && skip && i < skip->n && skip->r[i].start < to; i++) {
+                if (skip->r[i].start > at)
+                        r = file_copy(c->in, c->offset + at, c->out, at, skip->r[i].start - at);
+                if (skip->r[i].end > at)
+                        at = skip->r[i].end;
+        }
+        if (r == 0 && at < to)
+                r = file_copy(c->in, c->offset + at, c->out, at, to - at);
+        return r;
 }
 
-int stage_copy(const struct bimg_image *img, const struct bimg_part *part, int *ret_fd,
-               struct bimg_error *err)
+int stage_copy(const struct bimg_image *img, const struct bimg_part *part,
+               const struct range_set *leave_out, int *ret_fd, struct bimg_error *err)
 {
         struct file_clone_range clone;
         struct stage_copy c;
@@ -60,7 +77,7 @@ int stage_copy(const struct bimg_image *img, const struct bimg_part *part, int *
 
         if (fd < 0)
                 return -1;
-        c = (struct stage_copy){ img->fd, fd, part->offset };
+        c = (struct stage_copy){ img->fd, fd, part->offset, leave_out, 0 };
         clone = (struct file_clone_range){ .src_fd = img->fd, .src_offset = part->offset,
                                            .src_length = part->size };
         r = ftruncate(fd, (off_t)part->size) < 0 ? -errno : 0;

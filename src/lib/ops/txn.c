@@ -525,20 +525,46 @@ struct staged {
         size_t n;
 };
 
+/* What part's private copy may leave out: bytes that only files the plan does
+ * not touch use (on a boot partition, the firmware), as its filesystem finds. */
+static void leave_out(const struct bimg_txn *txn, const struct bimg_part *part,
+                      struct range_set *ret)
+{
+        const char **paths = calloc(txn->n_ops + 1, sizeof(*paths));
+        struct bimg_error ignored = { 0 };
+        struct bimg_fs *fs;
+        size_t n = 0;
+
+        *ret = (struct range_set){ 0 };
+        if (!paths || bimg_image_fs(txn->img, part, &fs, &ignored) < 0) {
+                free(paths);
+                return;
+        }
+        for (size_t i = 0; i < txn->n_ops; i++)
+                if (txn->ops[i].part == part)
+                        paths[n++] = txn->ops[i].path;
+        fs_leave_out(fs, paths, n, ret);
+        free(paths);
+}
+
 /* part's private copy, made on first use */
 static struct bimg_fs *staged_fs(struct bimg_txn *txn, const struct bimg_part *part, void *data,
                                  struct bimg_error *err)
 {
         struct staged *s = data;
         struct staged_part *sp;
+        struct range_set skip;
+        int r;
 
         for (size_t i = 0; i < s->n; i++)
                 if (s->parts[i].part == part)
                         return s->parts[i].fs;
         sp = &s->parts[s->n++];
         *sp = (struct staged_part){ part, -1, NULL };
-        if (stage_copy(txn->img, part, &sp->fd, err) < 0 ||
-            fs_open_copy(sp->fd, txn->img, part, &sp->fs, err) < 0)
+        leave_out(txn, part, &skip);
+        r = stage_copy(txn->img, part, &skip, &sp->fd, err);
+        range_free(&skip);
+        if (r < 0 || fs_open_copy(sp->fd, txn->img, part, &sp->fs, err) < 0)
                 return NULL;
         return sp->fs;
 }

@@ -149,7 +149,7 @@ static int check_fat(struct bimg_image *img, const struct bimg_part *p,
         const char *argv[] = { FSCK_FAT_PATH, "-n", "/dev/fd/3", NULL };
         int fd, r;
 
-        if (stage_copy(img, p, &fd, err) < 0)   /* a nameless sparse copy */
+        if (stage_copy(img, p, NULL, &fd, err) < 0)   /* a nameless sparse copy */
                 return -1;
         r = run_checker(argv, fd, "fsck.fat -n", rep, subject,
                         p->fsversion[0] ? p->fsversion : "vfat", err);

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Which bytes of a FAT partition hold which file, from mtools itself: minfo
+ * gives the layout (where the data area starts, how big a cluster is),
+ * mshowfat the clusters of each file. A staged change (ops/txn.c) leaves out
+ * the bytes that only files it does not touch use: on a real boot partition,
+ * tens of megabytes of firmware that would otherwise be copied and compared on
+ * every change.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/spawn.h"
+#include "fs/fat-layout.h"
+
+#define LEAVE_OUT_ALIGN (64u * 1024)    /* whole blocks of the copy, whatever its filesystem */
+
+struct geometry {
+        uint64_t data_start;    /* bytes from the partition's start */
+        uint64_t cluster_bytes;
+};
+
+/* The number after "key" on its line of minfo's output; 0 if absent. */
+static uint64_t field(const char *out, const char *key)
+{
+        const char *at = strstr(out, key);
+
+        return at ? strtoull(at + strlen(key), NULL, 10) : 0;
+}
+
+static int parse_geometry(const char *out, uint64_t part_size, struct geometry *g)
+{
+        uint64_t sector = field(out, "\nsector size: "), per_cluster = field(out, "\ncluster size: ");
+        uint64_t reserved = field(out, "\nreserved (boot) sectors: "), fats = field(out, "\nfats: ");
+        uint64_t slots = field(out, "\nmax available root directory slots: ");
+        uint64_t fat_len = field(out, "\nsectors per fat: ");
+        uint64_t root_bytes;
+
+        if (fat_len == 0)
+                fat_len = field(out, "\nBig fatlen=");  /* FAT32 */
+        if (sector < 512 || sector > 4096 || (sector & (sector - 1)) || per_cluster == 0 ||
+            per_cluster > 256 || reserved == 0 || fats == 0 || fats > 4 || fat_len == 0 ||
+            fat_len > part_size / sector)
+                return -1;
+        root_bytes = (slots * 32 + sector - 1) / sector * sector;
+        g->data_start = (reserved + fats * fat_len) * sector + root_bytes;
+        g->cluster_bytes = per_cluster * sector;
+        return g->data_start < part_size ? 0 : -1;
+}
+
+/* "<2-5> <9>": every cluster run, as bytes, into set. */
+static int add_clusters(const char *runs, const struct geometry *g, uint64_t part_size,
+                        struct range_set *set)
+{
+        const char *p = runs;
+
+        while ((p = strchr(p, '<'))) {
+                char *end;
+                uint64_t first = strtoull(p + 1, &end, 10), last = first;
+
+                if (*end == '-')
+                        last = strtoull(end + 1, &end, 10);
+                if (*end != '>' || first < 2 || last < first ||
+                    last - 2 >= (part_size - g->data_start) / g->cluster_bytes)
+                        return -1;
+                if (range_add(set, g->data_start + (first - 2) * g->cluster_bytes,
+                              g->data_start + (last - 1) * g->cluster_bytes) < 0)
+                        return -1;
+                p = end;
+        }
+        return 0;
+}
+
+static bool is_leave_out(const char *path, size_t len, const char *const *leave_out, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strlen(leave_out[i]) == len && memcmp(leave_out[i], path, len) == 0)
+                        return true;
+        return false;
+}
+
+/* mshowfat's lines, "::/path <2-5> <9>" (or "::/path Root directory or empty
+ * file"), into the clusters of the leave_out files and those of all others. */
+static int parse_clusters(char *out, const struct geometry *g, uint64_t part_size,
+                          const char *const *leave_out, size_t n, struct range_set *cold,
+                          struct range_set *hot)
+{
+        for (char *line = out, *next; line && *line; line = next) {
+                char *runs;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                runs = strstr(line, " <");      /* FAT names cannot hold '<' */
+                if (!runs)
+                        continue;
+                if (add_clusters(runs, g, part_size,
+                                 is_leave_out(line, (size_t)(runs - line), leave_out, n) ? cold
+                                                                                        : hot) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* Start argv with its stdout into a new memfd (*ret_out). */
+static int start_captured(const char *const *argv, int image_fd, int *ret_out,
+                          struct spawn_job *job)
+{
+        struct bimg_error ignored = { 0 };
+
+        *ret_out = memfd_create("bimg-layout", MFD_CLOEXEC);
+        if (*ret_out < 0)
+                return -1;
+        if (spawn_start(argv, image_fd, *ret_out, 0, job, &ignored) < 0) {
+                close(*ret_out);
+                return -1;
+        }
+        return 0;
+}
+
+/* Wait for job and read what it printed; NULL if it failed. */
+static char *finish_captured(struct spawn_job *job, int out_fd)
+{
+        struct bimg_error ignored = { 0 };
+        struct bimg_run_result res;
+        char *text = NULL;
+        size_t len;
+        int r = spawn_finish(job, &res, &ignored);
+
+        if (r == 0)
+                file_read_fd(out_fd, 8u << 20, "mshowfat output", &text, &len, &ignored);
+        close(out_fd);
+        return text;
+}
+
+int fat_layout_leave_out(int image_fd, const char *drive, uint64_t part_size,
+                         const char *const *leave_out, size_t n_leave_out,
+                         const char *const *others, size_t n_others, struct range_set *ret)
+{
+        const char *info_argv[] = { MINFO_PATH, "-i", drive, "::", NULL };
+        const char **show_argv = calloc(n_leave_out + n_others + 4, sizeof(*show_argv));
+        struct range_set cold = { 0 }, hot = { 0 };
+        struct spawn_job info_job, show_job;
+        int info_fd, show_fd, r = -1;
+        char *info = NULL, *shown = NULL;
+        struct geometry g;
+        size_t a = 0;
+
+        if (!show_argv)
+                return -1;
+        show_argv[a++] = MSHOWFAT_PATH;
+        show_argv[a++] = "-i";
+        show_argv[a++] = drive;
+        for (size_t i = 0; i < n_leave_out; i++)
+                show_argv[a++] = leave_out[i];
+        for (size_t i = 0; i < n_others; i++)
+                show_argv[a++] = others[i];
+        if (start_captured(info_argv, image_fd, &info_fd, &info_job) < 0)
+                goto out;
+        if (start_captured(show_argv, image_fd, &show_fd, &show_job) == 0)
+                shown = finish_captured(&show_job, show_fd);
+        info = finish_captured(&info_job, info_fd);
+        /* mshowfat exits 1 when a path is missing (a file about to be made):
+         * its output still holds every other one */
+        if (info && shown && parse_geometry(info, part_size, &g) == 0 &&
+            parse_clusters(shown, &g, part_size, leave_out, n_leave_out, &cold, &hot) == 0) {
+                range_normalize(&cold);
+                range_normalize(&hot);
+                /* a cluster any other file or folder claims too (a damaged
+                 * FAT) is copied all the same */
+                r = range_subtract(&cold, &hot);
+                range_shrink_to(&cold, LEAVE_OUT_ALIGN);
+        }
+out:
+        free(show_argv);
+        free(info);
+        free(shown);
+        range_free(&hot);
+        if (r == 0)
+                *ret = cold;
+        else
+                range_free(&cold);
+        return r;
+}

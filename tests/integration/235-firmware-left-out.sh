@@ -1,0 +1,109 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# An in-place change stages a private copy of the boot partition that leaves
+# out the clusters of big files it does not touch (firmware: megabytes that
+# would otherwise be copied and compared on every run). On FAT16 (2 KiB
+# clusters, mbr-v8) and FAT32 (512-byte clusters, gpt-fat32), with firmware in
+# the root and in a folder, read back with mtools: after configure, cp over a
+# big file (by its long, upper-case and 8.3 name), rm of one and rm -r of its
+# folder, every big file not changed keeps its bytes and its clusters
+# (mshowfat), every changed one holds the new bytes, and fsck.fat stays clean.
+. "$top_srcdir/tests/lib.sh"
+
+for t in jq sfdisk mdir mtype mcopy mshowfat fsck.fat; do
+        command -v "$t" >/dev/null 2>&1 || skip "'$t' is not installed"
+done
+need_mkpng
+cache_part_tables
+
+B=$BALENA_IMG
+H=$WORK/host
+mkdir -p "$H"
+head -c 2500000 /dev/urandom >"$H/fw1"          # firmware-sized, incompressible
+head -c 1500000 /dev/urandom >"$H/fw2"
+head -c 1200000 /dev/urandom >"$H/fw3"
+head -c 3000000 /dev/urandom >"$H/new"
+"$MKPNG" "$H/logo.png" 64 64
+
+# holds IMG PATH HOSTFILE: mtype reads HOSTFILE's bytes at PATH
+holds() {
+        m mtype "$1" 1 "::$2" >"$WORK/got" 2>"$WORK/mtype.err" ||
+                fail "mtype ::$2: $(cat "$WORK/mtype.err")"
+        cmp -s "$WORK/got" "$3" || fail "::$2 does not hold the bytes of $(basename "$3")"
+        ok
+}
+# clusters IMG PATH: where mshowfat says PATH's data lies
+clusters() { m mshowfat "$1" 1 "::$2"; }
+# kept IMG PATH HOSTFILE CLUSTERS: untouched, in place and intact
+kept() {
+        holds "$1" "$2" "$3"
+        expect_eq "$(clusters "$1" "$2")" "$4" "clusters of ::$2"
+}
+
+for name in mbr-v8 gpt-fat32; do
+        TEST_NAME="235 $name"
+        img=$(fixture "$name")
+        m mmd "$img" 1 ::/firmware
+        m mcopy "$img" 1 "$H/fw1" ::/firmware-big.bin
+        m mcopy "$img" 1 "$H/fw2" ::/start4x.elf
+        m mcopy "$img" 1 "$H/fw3" ::/firmware/overlay-blob.bin
+        c1=$(clusters "$img" /firmware-big.bin)
+        c2=$(clusters "$img" /start4x.elf)
+        c3=$(clusters "$img" /firmware/overlay-blob.bin)
+
+        # configure writes beside the firmware: all of it stays as it was
+        run "$B" configure "$img" --hostname fw-test --splash "$H/logo.png" --country DE
+        [ "$RC" = 0 ] || fail "configure: $(cat "$WORK/stderr")"
+        m mtype "$img" 1 ::/config.json | jq -e '.hostname == "fw-test"' >/dev/null ||
+                fail "config.json lacks the new hostname"
+        ok
+        holds "$img" /splash/balena-logo.png "$H/logo.png"
+        kept "$img" /firmware-big.bin "$H/fw1" "$c1"
+        kept "$img" /start4x.elf "$H/fw2" "$c2"
+        kept "$img" /firmware/overlay-blob.bin "$H/fw3" "$c3"
+        fsck_fat "$img" 1
+
+        # a big file written over, by each of its names: the new bytes land
+        for case in /start4x.elf:/start4x.elf:fw2 /FIRMWARE-BIG.BIN:/firmware-big.bin:fw1 \
+                    /FIRMWA~1.BIN:/firmware-big.bin:fw1; do
+                target=${case%%:*} home=${case#*:} orig=${case##*:}
+                home=${home%:*}
+                run "$B" cp "$H/new" "$img:boot$target"
+                [ "$RC" = 0 ] || fail "cp to $target: $(cat "$WORK/stderr")"
+                ok
+                holds "$img" "$target" "$H/new"
+                kept "$img" /firmware/overlay-blob.bin "$H/fw3" "$c3"
+                fsck_fat "$img" 1
+                # put the original back under its own name (written by its 8.3
+                # name, the entry took that name)
+                run "$B" rm "$img:boot$target"
+                run "$B" cp "$H/$orig" "$img:boot$home"
+                holds "$img" "$home" "$H/$orig"
+        done
+
+        # rm of one file, then rm -r of the folder holding the other
+        run "$B" rm "$img:boot/start4x.elf"
+        [ "$RC" = 0 ] || fail "rm: $(cat "$WORK/stderr")"
+        [ "$(m mdir "$img" 1 -b ::/ | grep -ci start4x)" = 0 ] || fail "start4x.elf is still there"
+        ok
+        kept "$img" /firmware/overlay-blob.bin "$H/fw3" "$c3"
+        fsck_fat "$img" 1
+        run "$B" rm -r "$img:boot/firmware"
+        [ "$RC" = 0 ] || fail "rm -r: $(cat "$WORK/stderr")"
+        ! m mdir "$img" 1 ::/firmware >/dev/null 2>&1 || fail "/firmware is still there"
+        ok
+        holds "$img" /firmware-big.bin "$H/fw1"
+        fsck_fat "$img" 1
+
+        # the freed clusters take a new big file while an untouched one stays
+        c1=$(clusters "$img" /firmware-big.bin)
+        run "$B" cp "$H/new" "$img:boot/refill.bin"
+        [ "$RC" = 0 ] || fail "cp refill: $(cat "$WORK/stderr")"
+        ok
+        holds "$img" /refill.bin "$H/new"
+        kept "$img" /firmware-big.bin "$H/fw1" "$c1"
+        fsck_fat "$img" 1
+done
+
+TEST_NAME=235-firmware-left-out
+done_testing
