@@ -1,13 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # An in-place change stages a private copy of the boot partition that leaves
-# out the clusters of big files it does not touch (firmware: megabytes that
-# would otherwise be copied and compared on every run). On FAT16 (2 KiB
-# clusters, mbr-v8) and FAT32 (512-byte clusters, gpt-fat32), with firmware in
-# the root and in a folder, read back with mtools: after configure, cp over a
-# big file (by its long, upper-case and 8.3 name), rm of one and rm -r of its
-# folder, every big file not changed keeps its bytes and its clusters
-# (mshowfat), every changed one holds the new bytes, and fsck.fat stays clean.
+# out the clusters of the files it does not touch (firmware and overlays:
+# megabytes that would otherwise be copied and compared on every run). On
+# FAT16 (2 KiB clusters, mbr-v8) and FAT32 (512-byte clusters, gpt-fat32),
+# with big files in the root and in a folder and 40 small ones in a row, read
+# back with mtools: after configure, cp over a small file and over a big one
+# (by its long, upper-case and 8.3 name), rm of one and rm -r of its folder,
+# every file not changed keeps its bytes (big ones their clusters too, by
+# mshowfat), every changed one holds the new bytes, and fsck.fat stays clean.
 . "$top_srcdir/tests/lib.sh"
 
 for t in jq sfdisk mdir mtype mcopy mshowfat fsck.fat; do
@@ -23,6 +24,12 @@ head -c 2500000 /dev/urandom >"$H/fw1"          # firmware-sized, incompressible
 head -c 1500000 /dev/urandom >"$H/fw2"
 head -c 1200000 /dev/urandom >"$H/fw3"
 head -c 3000000 /dev/urandom >"$H/new"
+mkdir -p "$H/overlays"                          # many small files, written in a row
+i=0
+while [ $i -lt 40 ]; do
+        head -c 30000 /dev/urandom >"$H/overlays/ov-$i.dtbo"
+        i=$((i + 1))
+done
 "$MKPNG" "$H/logo.png" 64 64
 
 # holds IMG PATH HOSTFILE: mtype reads HOSTFILE's bytes at PATH
@@ -34,6 +41,12 @@ holds() {
 }
 # clusters IMG PATH: where mshowfat says PATH's data lies
 clusters() { m mshowfat "$1" 1 "::$2"; }
+# overlays_kept IMG: every small file of /overlays-test holds its bytes
+overlays_kept() {
+        for f in "$H"/overlays/*; do
+                holds "$1" "/overlays-test/$(basename "$f")" "$f"
+        done
+}
 # kept IMG PATH HOSTFILE CLUSTERS: untouched, in place and intact
 kept() {
         holds "$1" "$2" "$3"
@@ -47,6 +60,8 @@ for name in mbr-v8 gpt-fat32; do
         m mcopy "$img" 1 "$H/fw1" ::/firmware-big.bin
         m mcopy "$img" 1 "$H/fw2" ::/start4x.elf
         m mcopy "$img" 1 "$H/fw3" ::/firmware/overlay-blob.bin
+        m mmd "$img" 1 ::/overlays-test
+        m mcopy "$img" 1 "$H"/overlays/* ::/overlays-test/
         c1=$(clusters "$img" /firmware-big.bin)
         c2=$(clusters "$img" /start4x.elf)
         c3=$(clusters "$img" /firmware/overlay-blob.bin)
@@ -61,6 +76,16 @@ for name in mbr-v8 gpt-fat32; do
         kept "$img" /firmware-big.bin "$H/fw1" "$c1"
         kept "$img" /start4x.elf "$H/fw2" "$c2"
         kept "$img" /firmware/overlay-blob.bin "$H/fw3" "$c3"
+        overlays_kept "$img"
+        fsck_fat "$img" 1
+
+        # one small file written over, among the others
+        run "$B" cp "$H/fw3" "$img:boot/overlays-test/ov-7.dtbo"
+        [ "$RC" = 0 ] || fail "cp to ov-7.dtbo: $(cat "$WORK/stderr")"
+        ok
+        holds "$img" /overlays-test/ov-7.dtbo "$H/fw3"
+        run "$B" cp "$H/overlays/ov-7.dtbo" "$img:boot/overlays-test/ov-7.dtbo"
+        overlays_kept "$img"
         fsck_fat "$img" 1
 
         # a big file written over, by each of its names: the new bytes land

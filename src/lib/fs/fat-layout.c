@@ -74,18 +74,28 @@ static int add_clusters(const char *runs, const struct geometry *g, uint64_t par
         return 0;
 }
 
-static bool is_leave_out(const char *path, size_t len, const char *const *leave_out, size_t n)
+static int by_name(const void *a, const void *b)
 {
-        for (size_t i = 0; i < n; i++)
-                if (strlen(leave_out[i]) == len && memcmp(leave_out[i], path, len) == 0)
-                        return true;
-        return false;
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* path (len bytes, not NUL-terminated) is one of the sorted names */
+static bool is_leave_out(char *path, size_t len, const char *const *names, size_t n)
+{
+        char saved = path[len];
+        const char *key = path;
+        bool found;
+
+        path[len] = '\0';
+        found = bsearch(&key, names, n, sizeof(*names), by_name) != NULL;
+        path[len] = saved;
+        return found;
 }
 
 /* mshowfat's lines, "::/path <2-5> <9>" (or "::/path Root directory or empty
- * file"), into the clusters of the leave_out files and those of all others. */
+ * file"), into the clusters of the files named (sorted) and those of all else. */
 static int parse_clusters(char *out, const struct geometry *g, uint64_t part_size,
-                          const char *const *leave_out, size_t n, struct range_set *cold,
+                          const char *const *names, size_t n, struct range_set *cold,
                           struct range_set *hot)
 {
         for (char *line = out, *next; line && *line; line = next) {
@@ -98,7 +108,7 @@ static int parse_clusters(char *out, const struct geometry *g, uint64_t part_siz
                 if (!runs)
                         continue;
                 if (add_clusters(runs, g, part_size,
-                                 is_leave_out(line, (size_t)(runs - line), leave_out, n) ? cold
+                                 is_leave_out(line, (size_t)(runs - line), names, n) ? cold
                                                                                         : hot) < 0)
                         return -1;
         }
@@ -137,11 +147,11 @@ static char *finish_captured(struct spawn_job *job, int out_fd)
 }
 
 int fat_layout_leave_out(int image_fd, const char *drive, uint64_t part_size,
-                         const char *const *leave_out, size_t n_leave_out,
-                         const char *const *others, size_t n_others, struct range_set *ret)
+                         const char **names, size_t n_names, const char *const *show,
+                         size_t n_show, struct range_set *ret)
 {
         const char *info_argv[] = { MINFO_PATH, "-i", drive, "::", NULL };
-        const char **show_argv = calloc(n_leave_out + n_others + 4, sizeof(*show_argv));
+        const char **show_argv = calloc(n_show + 4, sizeof(*show_argv));
         struct range_set cold = { 0 }, hot = { 0 };
         struct spawn_job info_job, show_job;
         int info_fd, show_fd, r = -1;
@@ -154,10 +164,9 @@ int fat_layout_leave_out(int image_fd, const char *drive, uint64_t part_size,
         show_argv[a++] = MSHOWFAT_PATH;
         show_argv[a++] = "-i";
         show_argv[a++] = drive;
-        for (size_t i = 0; i < n_leave_out; i++)
-                show_argv[a++] = leave_out[i];
-        for (size_t i = 0; i < n_others; i++)
-                show_argv[a++] = others[i];
+        for (size_t i = 0; i < n_show; i++)
+                show_argv[a++] = show[i];
+        qsort(names, n_names, sizeof(*names), by_name);
         if (start_captured(info_argv, image_fd, &info_fd, &info_job) < 0)
                 goto out;
         if (start_captured(show_argv, image_fd, &show_fd, &show_job) == 0)
@@ -166,11 +175,10 @@ int fat_layout_leave_out(int image_fd, const char *drive, uint64_t part_size,
         /* mshowfat exits 1 when a path is missing (a file about to be made):
          * its output still holds every other one */
         if (info && shown && parse_geometry(info, part_size, &g) == 0 &&
-            parse_clusters(shown, &g, part_size, leave_out, n_leave_out, &cold, &hot) == 0) {
+            parse_clusters(shown, &g, part_size, names, n_names, &cold, &hot) == 0) {
                 range_normalize(&cold);
                 range_normalize(&hot);
-                /* a cluster any other file or folder claims too (a damaged
-                 * FAT) is copied all the same */
+                /* a cluster anything else claims too (a damaged FAT) is copied */
                 r = range_subtract(&cold, &hot);
                 range_shrink_to(&cold, LEAVE_OUT_ALIGN);
         }

@@ -1158,9 +1158,8 @@ static int fat_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_e
         return 0;
 }
 
-/* Files at least this big, together at least LEAVE_OUT_MIN_TOTAL, are worth
- * the two tool runs that find their clusters. */
-#define LEAVE_OUT_MIN_FILE (64u * 1024)
+/* Untouched files that hold at least this much together are worth the two tool
+ * runs that find their clusters. */
 #define LEAVE_OUT_MIN_TOTAL (1u << 20)
 
 /* "::" + path, or "::" + the path of entry e of folder d: malloc'd, NULL when
@@ -1231,56 +1230,56 @@ static void free_list(char **list, size_t n)
         free(list);
 }
 
-/* Big files that none of paths touch, found in the cached listing of the whole
- * tree. "Others", whose clusters are never left out, are what mtools reads or
- * writes for the changes: every folder (the root too) and paths themselves.
- * Each name costs mshowfat a look-up, so other files are not named. */
+/* The files of the cached whole tree that none of paths touch. mshowfat is
+ * shown each folder as "::/dir/" and a star: one look-up for all it holds (a name each
+ * costs a look-up each, and a boot partition holds hundreds of overlays). */
 static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,
                           struct range_set *ret)
 {
         struct fat_state *st = fs->priv;
-        size_t size = 1 + n, n_cold = 0, n_others = 0, n_long = 0;
-        char **cold = NULL, **others = NULL, **longs = NULL;
-        uint64_t cold_bytes = 0;
+        size_t n_entries = 0, n_names = 0, n_show = 0, n_long = 0;
+        char **names = NULL, **show = NULL, **longs = NULL;
+        uint64_t bytes = 0;
         bool ok = st->whole_tree;
 
         for (size_t i = 0; ok && i < st->n_dirs; i++)
-                size += st->dirs[i].n;
+                n_entries += st->dirs[i].n;
         longs = ok ? calloc(n + 1, sizeof(*longs)) : NULL;
-        cold = longs ? calloc(size, sizeof(*cold)) : NULL;
-        others = cold ? calloc(size, sizeof(*others)) : NULL;
-        ok = others && push(others, &n_others, tool_target("/", NULL, NULL));
+        names = longs ? calloc(n_entries + 1, sizeof(*names)) : NULL;
+        show = names ? calloc(st->n_dirs + 2, sizeof(*show)) : NULL;
+        ok = show && push(show, &n_show, tool_target("/", NULL, NULL));
         for (size_t i = 0; ok && i < n; i++)
-                ok = push(others, &n_others, tool_target(paths[i], NULL, NULL)) &&
-                     push(longs, &n_long, long_path(st, paths[i]));
+                ok = push(longs, &n_long, long_path(st, paths[i]));
         for (size_t i = 0; ok && i < st->n_dirs; i++) {
-                for (size_t j = 0; ok && j < st->dirs[i].n; j++) {
-                        const struct fat_entry *e = &st->dirs[i].entries[j];
-                        struct bimg_error ignored = { 0 };
+                const struct fat_dir *d = &st->dirs[i];
+                struct bimg_error bad = { 0 };
+                char *glob = NULL;
+
+                /* a folder whose name mtools would read as a pattern: no guessing */
+                ok = check_fat_path(fs, d->path, &bad) == 0 &&
+                     asprintf(&glob, "::%s/*", strcmp(d->path, "/") == 0 ? "" : d->path) >= 0 &&
+                     push(show, &n_show, glob);
+                for (size_t j = 0; ok && j < d->n; j++) {
+                        const struct fat_entry *e = &d->entries[j];
                         char *t;
 
-                        if (strcmp(e->name, ".") == 0 || strcmp(e->name, "..") == 0)
+                        if (e->st.is_dir || e->st.size == 0)
                                 continue;
-                        t = tool_target(NULL, &st->dirs[i], e);
-                        if (t && e->st.is_dir) {
-                                ok = push(others, &n_others, t);
-                        } else if (t && e->st.size >= LEAVE_OUT_MIN_FILE &&
-                                   untouched(t + 2, longs, n_long) &&
-                                   check_fat_path(fs, t + 2, &ignored) == 0) {
-                                ok = push(cold, &n_cold, t);
-                                cold_bytes += e->st.size;
+                        t = tool_target(NULL, d, e);
+                        if (t && untouched(t + 2, longs, n_long)) {
+                                ok = push(names, &n_names, t);
+                                bytes += e->st.size;
                         } else {
-                                free(t);        /* mtools reads nor writes it */
                                 ok = t != NULL;
+                                free(t);
                         }
                 }
         }
-        if (ok && cold_bytes >= LEAVE_OUT_MIN_TOTAL)
-                fat_layout_leave_out(fs->image_fd, st->drive, fs->size,
-                                     (const char *const *)cold, n_cold,
-                                     (const char *const *)others, n_others, ret);
-        free_list(cold, n_cold);
-        free_list(others, n_others);
+        if (ok && bytes >= LEAVE_OUT_MIN_TOTAL)
+                fat_layout_leave_out(fs->image_fd, st->drive, fs->size, (const char **)names,
+                                     n_names, (const char *const *)show, n_show, ret);
+        free_list(names, n_names);
+        free_list(show, n_show);
         free_list(longs, n_long);
 }
 
