@@ -30,6 +30,7 @@ unset BALENA_IMG        # the tool's default image: not here
 mkdir -p "$work" "$(dirname "$results")"
 work=$(cd "$work" && pwd)
 rm -rf "$work/cases" "$work/v"
+rm -f "$work"/*.img    # a variant skipped this time must not be checked on an older image
 mkdir -p "$work/cases" "$work/v" "$work/in"
 
 say() { printf '==> %s\n' "$*" >&2; }
@@ -38,10 +39,27 @@ for tool in sfdisk mcopy mtype jq ssh-keygen; do
 done
 
 # ---------------------------------------------------------------- images
-say "images: $FIXTURES/mbr-v8.img (MBR v8 layout, 1.7 GB apparent, sparse) and a 30 GB copy"
+say "images: $FIXTURES/mbr-v8.img (MBR v8 layout, 1.7 GB apparent, sparse) with 17 MB of firmware, and a 30 GB copy"
 [ -f "$FIXTURES/mbr-v8.img" ] || { echo "bench: $FIXTURES/mbr-v8.img is missing" >&2; exit 1; }
 base=$work/base-1.7G.img big=$work/base-30G.img
 cp --sparse=always "$FIXTURES/mbr-v8.img" "$base"
+# firmware as a real Raspberry Pi boot partition holds it (the fixture's files
+# are stand-ins of a few bytes): 4 start*.elf, U-Boot as kernel8.img and 120
+# overlays, about 17 MB of incompressible bytes that a change must not copy
+fw=$work/firmware
+rm -rf "$fw"
+mkdir -p "$fw/overlays"
+for f in start.elf:2950000 start4.elf:2250000 start4x.elf:2990000 start4db.elf:4790000 \
+         kernel8.img:640000 bootcode.bin:52000; do
+        head -c "${f#*:}" /dev/urandom >"$fw/${f%%:*}"
+done
+i=0
+while [ $i -lt 120 ]; do
+        head -c 30000 /dev/urandom >"$fw/overlays/overlay-$i.dtbo"
+        i=$((i + 1))
+done
+fw_off=$(($(sfdisk -J "$base" | jq '.partitiontable.partitions[0].start') * 512))
+mcopy -s -o -i "$base@@$fw_off" "$fw"/* ::/
 # the same layout at 30 GB apparent: the extended partition and resin-data, its
 # last logical one, grown to the end of the file
 cp --sparse=always "$base" "$big"
