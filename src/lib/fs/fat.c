@@ -1162,15 +1162,14 @@ static int fat_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_e
  * runs that find their clusters. */
 #define LEAVE_OUT_MIN_TOTAL (1u << 20)
 
-/* "::" + path, or "::" + the path of entry e of folder d: malloc'd, NULL when
- * out of memory */
-static char *tool_target(const char *path, const struct fat_dir *d, const struct fat_entry *e)
+/* "::" + the path of entry e of folder d: malloc'd, NULL when out of memory */
+static char *entry_target(const struct fat_dir *d, const struct fat_entry *e)
 {
         char *t;
-        int r = d ? asprintf(&t, "::%s/%s", strcmp(d->path, "/") == 0 ? "" : d->path, e->name)
-                  : asprintf(&t, "::%s", path);
 
-        return r < 0 ? NULL : t;
+        return asprintf(&t, "::%s/%s", strcmp(d->path, "/") == 0 ? "" : d->path, e->name) < 0
+                       ? NULL
+                       : t;
 }
 
 static bool push(char **list, size_t *n, char *item)
@@ -1247,7 +1246,7 @@ static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n
         longs = ok ? calloc(n + 1, sizeof(*longs)) : NULL;
         names = longs ? calloc(n_entries + 1, sizeof(*names)) : NULL;
         show = names ? calloc(st->n_dirs + 2, sizeof(*show)) : NULL;
-        ok = show && push(show, &n_show, tool_target("/", NULL, NULL));
+        ok = show && push(show, &n_show, strdup("::/"));
         for (size_t i = 0; ok && i < n; i++)
                 ok = push(longs, &n_long, long_path(st, paths[i]));
         for (size_t i = 0; ok && i < st->n_dirs; i++) {
@@ -1265,7 +1264,7 @@ static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n
 
                         if (e->st.is_dir || e->st.size == 0)
                                 continue;
-                        t = tool_target(NULL, d, e);
+                        t = entry_target(d, e);
                         if (t && untouched(t + 2, longs, n_long)) {
                                 ok = push(names, &n_names, t);
                                 bytes += e->st.size;
