@@ -1230,8 +1230,8 @@ static void free_list(char **list, size_t n)
 }
 
 /* The files of the cached whole tree that none of paths touch. mshowfat is
- * shown each folder as "::/dir/" and a star: one look-up for all it holds (a name each
- * costs a look-up each, and a boot partition holds hundreds of overlays). */
+ * shown each folder as "::/dir/" and a star: one look-up for all it holds (a
+ * name costs a look-up each, and a boot partition holds hundreds of overlays). */
 static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,
                           struct range_set *ret)
 {
