@@ -124,11 +124,17 @@ debugfs -R 'stat /opt/blob' "$img?offset=$((83968 * 512))" 2>/dev/null | grep -q
 # 2. kills from outside at 200 instants spread over a whole (slowed) run. How
 # long a run takes depends on the load, so the instants go round the measured
 # run once (kills past its end let the run finish) until 200 of them killed.
+# The run measured is the quickest of three: one slowed by a busy moment would
+# put most instants past the end of the others.
 export BALENA_IMG_TEST_STEP_DELAY_MS=3
-fresh
-t0=$(date +%s%N)
-configure >/dev/null
-duration_ns=$(($(date +%s%N) - t0))
+duration_ns=
+for try in 1 2 3; do
+        fresh
+        t0=$(date +%s%N)
+        configure >/dev/null
+        d=$(($(date +%s%N) - t0))
+        [ -n "$duration_ns" ] && [ "$duration_ns" -le "$d" ] || duration_ns=$d
+done
 timed_kills=0 tries=0 journal_before_timed=$journal_left
 while [ "$timed_kills" -lt 200 ]; do
         tries=$((tries + 1))
