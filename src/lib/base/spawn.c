@@ -111,7 +111,7 @@ int spawn_start(const char *const argv[], int image_fd, int out_fd, uint64_t fil
         if (file_limit > 0)
                 prlimit(pid, RLIMIT_FSIZE, &(struct rlimit){ file_limit, file_limit }, NULL);
         dl_start_preloads();            /* we wait now: a good time to load them */
-        *job = (struct spawn_job){ pid, errfd, argv[0] };
+        *job = (struct spawn_job){ pid, errfd, -1, argv[0] };
         return 0;
 }
 
@@ -152,17 +152,40 @@ int bimg_run(const char *const argv[], int image_fd, int out_fd,
         return spawn_finish(&job, res, err);
 }
 
+int spawn_start_captured(const char *const argv[], int image_fd, uint64_t file_limit,
+                         struct spawn_job *job, struct bimg_error *err)
+{
+        int out = memfd_create("bimg-stdout", MFD_CLOEXEC);     /* never fills up either */
+
+        if (out < 0)
+                return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "cannot run %s", argv[0]);
+        if (spawn_start(argv, image_fd, out, file_limit, job, err) < 0) {
+                close(out);
+                return -1;
+        }
+        job->out_fd = out;
+        return 0;
+}
+
+int spawn_finish_captured(struct spawn_job *job, size_t max, char **ret_out, size_t *ret_len,
+                          struct bimg_run_result *res, struct bimg_error *err)
+{
+        int r = spawn_finish(job, res, err);
+
+        if (r == 0)
+                r = file_read_fd(job->out_fd, max, job->tool, ret_out, ret_len, err);
+        close(job->out_fd);
+        job->out_fd = -1;
+        return r;
+}
+
 int bimg_run_capture(const char *const argv[], int image_fd, char **ret_out, size_t *ret_len,
                      struct bimg_run_result *res, struct bimg_error *err)
 {
-        int outfd, r;
+        struct spawn_job job;
 
-        outfd = memfd_create("bimg-stdout", MFD_CLOEXEC);       /* never fills up either */
-        if (outfd < 0)
-                return bimg_fail_errno(err, BIMG_E_FAILURE, errno, "cannot run %s", argv[0]);
-        r = bimg_run(argv, image_fd, outfd, res, err);
-        if (r == 0)
-                r = file_read_fd(outfd, SIZE_MAX, argv[0], ret_out, ret_len, err);
-        close(outfd);
-        return r;
+        res->cpu_limit_hit = false;
+        if (spawn_start_captured(argv, image_fd, 0, &job, err) < 0)
+                return -1;
+        return spawn_finish_captured(&job, SIZE_MAX, ret_out, ret_len, res, err);
 }

@@ -35,11 +35,20 @@ int bimg_run_capture(const char *const argv[], int image_fd, char **ret_out, siz
 struct spawn_job {
         pid_t pid;
         int errfd;
+        int out_fd;             /* spawn_start_captured's memfd, else -1 */
         const char *tool;
 };
 int spawn_start(const char *const argv[], int image_fd, int out_fd, uint64_t file_limit,
                 struct spawn_job *job, struct bimg_error *err);
 int spawn_finish(struct spawn_job *job, struct bimg_run_result *res, struct bimg_error *err);
+/* The same with stdout captured in a memfd of the job's own; the job must be
+ * finished with spawn_finish_captured(), which also returns what it printed (at
+ * most max bytes, BIMG_E_INVALID past that; NUL-terminated, yours to free),
+ * whatever its exit status. */
+int spawn_start_captured(const char *const argv[], int image_fd, uint64_t file_limit,
+                         struct spawn_job *job, struct bimg_error *err);
+int spawn_finish_captured(struct spawn_job *job, size_t max, char **ret_out, size_t *ret_len,
+                          struct bimg_run_result *res, struct bimg_error *err);
 
 /* SOURCE_DATE_EPOCH is set (to digits): the tools date what they write by it,
  * and so does the ext4 backend. Its value goes to *ret_epoch (may be NULL). */

@@ -9,10 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include "base/file.h"
 #include "base/spawn.h"
 #include "fs/fat-layout.h"
 
@@ -115,35 +112,14 @@ static int parse_clusters(char *out, const struct geometry *g, uint64_t part_siz
         return 0;
 }
 
-/* Start argv with its stdout into a new memfd (*ret_out). */
-static int start_captured(const char *const *argv, int image_fd, int *ret_out,
-                          struct spawn_job *job)
-{
-        struct bimg_error ignored = { 0 };
-
-        *ret_out = memfd_create("bimg-layout", MFD_CLOEXEC);
-        if (*ret_out < 0)
-                return -1;
-        if (spawn_start(argv, image_fd, *ret_out, 0, job, &ignored) < 0) {
-                close(*ret_out);
-                return -1;
-        }
-        return 0;
-}
-
-/* Wait for job and read what it printed; NULL if it failed. */
-static char *finish_captured(struct spawn_job *job, int out_fd)
+/* Wait for job; into *ret what it printed, left NULL if it failed. */
+static void finish(struct spawn_job *job, char **ret)
 {
         struct bimg_error ignored = { 0 };
         struct bimg_run_result res;
-        char *text = NULL;
         size_t len;
-        int r = spawn_finish(job, &res, &ignored);
 
-        if (r == 0)
-                file_read_fd(out_fd, 8u << 20, "mshowfat output", &text, &len, &ignored);
-        close(out_fd);
-        return text;
+        spawn_finish_captured(job, 8u << 20, ret, &len, &res, &ignored);
 }
 
 int fat_layout_leave_out(int image_fd, const char *drive, uint64_t part_size,
@@ -154,10 +130,11 @@ int fat_layout_leave_out(int image_fd, const char *drive, uint64_t part_size,
         const char **show_argv = calloc(n_show + 4, sizeof(*show_argv));
         struct range_set cold = { 0 }, hot = { 0 };
         struct spawn_job info_job, show_job;
-        int info_fd, show_fd, r = -1;
+        struct bimg_error ignored = { 0 };
         char *info = NULL, *shown = NULL;
         struct geometry g;
         size_t a = 0;
+        int r = -1;
 
         if (!show_argv)
                 return -1;
@@ -167,11 +144,11 @@ int fat_layout_leave_out(int image_fd, const char *drive, uint64_t part_size,
         for (size_t i = 0; i < n_show; i++)
                 show_argv[a++] = show[i];
         qsort(names, n_names, sizeof(*names), by_name);
-        if (start_captured(info_argv, image_fd, &info_fd, &info_job) < 0)
+        if (spawn_start_captured(info_argv, image_fd, 0, &info_job, &ignored) < 0)
                 goto out;
-        if (start_captured(show_argv, image_fd, &show_fd, &show_job) == 0)
-                shown = finish_captured(&show_job, show_fd);
-        info = finish_captured(&info_job, info_fd);
+        if (spawn_start_captured(show_argv, image_fd, 0, &show_job, &ignored) == 0)
+                finish(&show_job, &shown);
+        finish(&info_job, &info);
         /* mshowfat exits 1 when a path is missing (a file about to be made):
          * its output still holds every other one */
         if (info && shown && parse_geometry(info, part_size, &g) == 0 &&

@@ -706,22 +706,16 @@ static int fat_read_small(struct bimg_fs *fs, const char *path, size_t max_size,
         struct spawn_job job;
         char tgt[PATH_MAX + 8], *data = NULL;
         size_t len = 0, cap = max_size < FAT_FILE_CACHE_MAX ? max_size : FAT_FILE_CACHE_MAX;
-        int out, r;
+        int r;
 
         if (st->listed_tree || cached_file(st, path) || strcmp(path, "/") == 0 ||
             check_fat_path(fs, path, &ignored) < 0 ||
             target(path, false, tgt, sizeof(tgt), &ignored) < 0)
                 return 0;
-        out = memfd_create("bimg-read", MFD_CLOEXEC);
-        if (out < 0)
-                return 0;
         const char *argv[] = { MTYPE_PATH, "-i", st->drive, tgt, NULL };
-        r = spawn_start(argv, fs->image_fd, out, cap + 1, &job, &ignored);
+        r = spawn_start_captured(argv, fs->image_fd, cap + 1, &job, &ignored);
         if (r == 0)
-                r = spawn_finish(&job, &res, &ignored);
-        if (r == 0 && res.exit_status == 0)
-                r = file_read_fd(out, cap, path, &data, &len, &ignored);
-        close(out);
+                r = spawn_finish_captured(&job, cap, &data, &len, &res, &ignored);
         /* mtype of a folder prints nothing and succeeds: nothing is left to the
          * listing, which tells an empty file from a folder */
         if (r < 0 || res.exit_status != 0 || !data || len == 0) {
