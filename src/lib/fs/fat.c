@@ -370,6 +370,17 @@ static bool tool_said_not_found(const struct bimg_run_result *res)
 static int stat_entry(struct bimg_fs *fs, const char *path, const struct fat_entry **ret,
                       struct bimg_error *err);
 
+/* The entry of d called name, by its long or its 8.3 name, ignoring case as FAT
+ * does; NULL if none. */
+static const struct fat_entry *find_entry(const struct fat_dir *d, const char *name)
+{
+        for (size_t i = 0; i < d->n; i++)
+                if (strcasecmp(d->entries[i].name, name) == 0 ||
+                    strcasecmp(d->entries[i].short_name, name) == 0)
+                        return &d->entries[i];
+        return NULL;
+}
+
 static struct fat_dir *cached_dir(struct fat_state *st, const char *dir)
 {
         for (size_t i = 0; i < st->n_dirs; i++)
@@ -472,13 +483,8 @@ static int get_dir(struct bimg_fs *fs, const char *dir, const struct fat_dir **r
         /* the parent's listing says whether dir exists: no mdir needed to fail */
         path_parent(dir, parent, sizeof(parent));
         if (strcmp(dir, "/") != 0 && (hit = cached_dir(st, parent))) {
-                const char *name = path_basename(dir);
-                const struct fat_entry *e = NULL;
+                const struct fat_entry *e = find_entry(hit, path_basename(dir));
 
-                for (size_t i = 0; i < hit->n && !e; i++)
-                        if (strcasecmp(hit->entries[i].name, name) == 0 ||
-                            strcasecmp(hit->entries[i].short_name, name) == 0)
-                                e = &hit->entries[i];
                 if (!e)
                         return bimg_fail(err, BIMG_E_NOT_FOUND, "%s: '%s' does not exist",
                                          fs->what, dir);
@@ -525,20 +531,18 @@ static int stat_entry(struct bimg_fs *fs, const char *path, const struct fat_ent
                       struct bimg_error *err)
 {
         char parent[PATH_MAX];
-        const char *name = path_basename(path);
+        const struct fat_entry *e;
         const struct fat_dir *d;
 
         path_parent(path, parent, sizeof(parent));
         if (get_dir(fs, parent, &d, err) < 0)
                 return -1;
-        for (size_t i = 0; i < d->n; i++) {
-                if (strcasecmp(d->entries[i].name, name) == 0 ||
-                    strcasecmp(d->entries[i].short_name, name) == 0) {
-                        *ret = &d->entries[i];
-                        return 0;
-                }
-        }
-        return bimg_fail(err, BIMG_E_NOT_FOUND, "%s: '%s' does not exist", fs->what, path);
+        e = find_entry(d, path_basename(path));
+        if (!e)
+                return bimg_fail(err, BIMG_E_NOT_FOUND, "%s: '%s' does not exist", fs->what,
+                                 path);
+        *ret = e;
+        return 0;
 }
 
 /* 1 if path exists (*ret set), 0 if it does not, -1 on any other failure. */
@@ -1019,9 +1023,6 @@ static void cache_copied(struct fat_state *st, const char *dir, const char *path
 
 #define PREFETCH_MAX 16
 
-/* Small files asked for together are copied out with one mcopy into a private
- * folder and cached, instead of one mtype each. Best effort: a file that is
- * missing, large, or not copied is just read when asked for. */
 /* argv of an mcopy copying the FAT files tgts ("::/path") into the host folder dir */
 static void copy_out_argv(const struct fat_state *st, char (*tgts)[PATH_MAX + 8], size_t k,
                           const char *dir, const char **argv)
@@ -1097,6 +1098,9 @@ static void list_tree_and_copy(struct bimg_fs *fs, const char *const *paths, siz
         remove_tree(dir);
 }
 
+/* Small files asked for together are copied out with one mcopy into a private
+ * folder and cached, instead of one mtype each. Best effort: a file that is
+ * missing, large, or not copied is just read when asked for. */
 static void fat_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
 {
         struct fat_state *st = fs->priv;
@@ -1185,17 +1189,10 @@ static char *long_path(struct fat_state *st, const char *path)
                 return NULL;
         for (char *c = strtok_r(rest, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
                 const struct fat_dir *d = known ? cached_dir(st, cur[0] ? cur : "/") : NULL;
-                const char *name = c;
+                const struct fat_entry *e = d ? find_entry(d, c) : NULL;
+                const char *name = e ? e->name : c;
 
-                known = false;
-                for (size_t i = 0; d && i < d->n; i++) {
-                        if (strcasecmp(d->entries[i].name, c) == 0 ||
-                            strcasecmp(d->entries[i].short_name, c) == 0) {
-                                name = d->entries[i].name;
-                                known = true;
-                                break;
-                        }
-                }
+                known = e != NULL;
                 if (strlen(cur) + 1 + strlen(name) >= sizeof(cur)) {
                         free(rest);
                         return NULL;
