@@ -87,15 +87,6 @@ void range_shrink_to(struct range_set *s, uint64_t align)
         s->n = kept;
 }
 
-uint64_t range_total(const struct range_set *s)
-{
-        uint64_t total = 0;
-
-        for (size_t i = 0; i < s->n; i++)
-                total += s->r[i].end - s->r[i].start;
-        return total;
-}
-
 void range_free(struct range_set *s)
 {
         free(s->r);

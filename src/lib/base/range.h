@@ -25,7 +25,6 @@ int range_subtract(struct range_set *s, const struct range_set *minus);
 /* Each range cut inwards to multiples of align (a power of two); ranges left
  * empty go. */
 void range_shrink_to(struct range_set *s, uint64_t align);
-uint64_t range_total(const struct range_set *s);
 void range_free(struct range_set *s);
 
 #endif
