@@ -134,8 +134,11 @@ variant() {
         { echo "name=$name"; [ -z "$prep" ] || echo "prepare=$prep"; printf 'arg=%s\n' "$@"; } >"$f"
         echo "$f"
 }
-# fresh IMG: a prepare command putting a fresh sparse copy of SRC at IMG
-fresh() { echo "cp --sparse=always '$1' '$2' && sync '$2'"; }
+# fresh SRC IMG: a prepare command putting a fresh sparse copy of SRC at IMG,
+# then syncing the whole filesystem: what the run before left unwritten (the
+# baselines never sync) would otherwise be written out by the next fsync, and
+# paid for by whichever variant runs next
+fresh() { echo "cp --sparse=always '$1' '$2' && sync -f '$2'"; }
 shell=$here/baselines/shell-mtools-jq.sh
 gf=$here/baselines/guestfish.sh
 flr=$here/baselines/floor.sh
