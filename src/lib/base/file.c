@@ -84,6 +84,18 @@ const char *file_tmp_dir(void)
         return tmp && tmp[0] == '/' ? tmp : "/tmp";
 }
 
+/* Memory-backed when the user did not choose: files that live a few
+ * milliseconds cost an on-disk filesystem journal work for nothing (1.6 ms of
+ * a 18 ms configure on ext4). */
+const char *file_scratch_dir(void)
+{
+        const char *tmp = getenv("TMPDIR");
+
+        if (tmp && tmp[0] == '/')
+                return tmp;
+        return access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
 int file_nameless(const char *dir)
 {
         return open(dir ? dir : file_tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);

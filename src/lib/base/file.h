@@ -21,8 +21,14 @@ int file_read_path(const char *path, size_t max, char **ret, size_t *ret_len,
 /* A size for messages: "812 bytes", "12.5 KiB", "49.8 MiB". */
 void file_size_text(uint64_t bytes, char *buf, size_t size);
 
-/* TMPDIR when it is an absolute path, else /tmp. */
+/* TMPDIR when it is an absolute path, else /tmp: for staged copies of
+ * partitions, which can be large. */
 const char *file_tmp_dir(void);
+
+/* Where small scratch files go (files copied out of a FAT partition, contents
+ * staged for mcopy, the folder trees it copies in; a few MiB at most): TMPDIR
+ * when set, else /dev/shm when it is a writable folder, else /tmp. */
+const char *file_scratch_dir(void);
 
 /* A nameless read-write file (O_TMPFILE, mode 0600) in dir, or in file_tmp_dir()
  * when dir is NULL: it goes away with its last fd, whatever happens. The fd, or

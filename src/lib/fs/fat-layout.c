@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/spawn.h"
 #include "fs/fat-layout.h"
 
 #define LEAVE_OUT_ALIGN (64u * 1024)    /* whole blocks of the copy, whatever its filesystem */
@@ -112,43 +111,64 @@ static int parse_clusters(char *out, const struct geometry *g, uint64_t part_siz
         return 0;
 }
 
-/* Wait for job; into *ret what it printed, left NULL if it failed. */
-static void finish(struct spawn_job *job, char **ret)
+/* Wait for job (if started); into *ret what it printed, left NULL if it failed. */
+static void finish(struct spawn_job *job, bool *started, char **ret)
 {
         struct bimg_error ignored = { 0 };
         struct bimg_run_result res;
         size_t len;
 
-        spawn_finish_captured(job, 8u << 20, ret, &len, &res, &ignored);
+        *ret = NULL;
+        if (*started)
+                spawn_finish_captured(job, 8u << 20, ret, &len, &res, &ignored);
+        *started = false;
 }
 
-int fat_layout_leave_out(int image_fd, const char *drive, uint64_t part_size,
-                         const char **names, size_t n_names, const char *const *show,
-                         size_t n_show, struct range_set *ret)
+void fat_layout_start(int image_fd, const char *drive, const char *const *show, size_t n_show,
+                      struct fat_layout_run *run)
 {
         const char *info_argv[] = { MINFO_PATH, "-i", drive, "::", NULL };
         const char **show_argv = calloc(n_show + 4, sizeof(*show_argv));
-        struct range_set cold = { 0 }, hot = { 0 };
-        struct spawn_job info_job, show_job;
         struct bimg_error ignored = { 0 };
-        char *info = NULL, *shown = NULL;
-        struct geometry g;
         size_t a = 0;
-        int r = -1;
 
+        *run = (struct fat_layout_run){ 0 };
         if (!show_argv)
-                return -1;
+                return;
         show_argv[a++] = MSHOWFAT_PATH;
         show_argv[a++] = "-i";
         show_argv[a++] = drive;
         for (size_t i = 0; i < n_show; i++)
                 show_argv[a++] = show[i];
+        run->info_started = spawn_start_captured(info_argv, image_fd, 0, &run->info_job,
+                                                 &ignored) == 0;
+        run->show_started = run->info_started &&
+                            spawn_start_captured(show_argv, image_fd, 0, &run->show_job,
+                                                 &ignored) == 0;
+        free(show_argv);
+}
+
+void fat_layout_cancel(struct fat_layout_run *run)
+{
+        char *info, *shown;
+
+        finish(&run->show_job, &run->show_started, &shown);
+        finish(&run->info_job, &run->info_started, &info);
+        free(shown);
+        free(info);
+}
+
+int fat_layout_finish(struct fat_layout_run *run, uint64_t part_size, const char **names,
+                      size_t n_names, struct range_set *ret)
+{
+        struct range_set cold = { 0 }, hot = { 0 };
+        char *info, *shown;
+        struct geometry g;
+        int r = -1;
+
+        finish(&run->show_job, &run->show_started, &shown);
+        finish(&run->info_job, &run->info_started, &info);
         qsort(names, n_names, sizeof(*names), by_name);
-        if (spawn_start_captured(info_argv, image_fd, 0, &info_job, &ignored) < 0)
-                goto out;
-        if (spawn_start_captured(show_argv, image_fd, 0, &show_job, &ignored) == 0)
-                finish(&show_job, &shown);
-        finish(&info_job, &info);
         /* mshowfat exits 1 when a path is missing (a file about to be made):
          * its output still holds every other one */
         if (info && shown && parse_geometry(info, part_size, &g) == 0 &&
@@ -159,8 +179,6 @@ int fat_layout_leave_out(int image_fd, const char *drive, uint64_t part_size,
                 r = range_subtract(&cold, &hot);
                 range_shrink_to(&cold, LEAVE_OUT_ALIGN);
         }
-out:
-        free(show_argv);
         free(info);
         free(shown);
         range_free(&hot);

@@ -60,6 +60,7 @@ struct fat_state {
         bool has_free;
         uint64_t free_bytes;
         char drive[48];         /* "/dev/fd/3@@4194304" */
+        struct fat_layout_run layout;   /* started by fat_expect_change(), until a write */
 };
 
 static void free_dir(struct fat_dir *d)
@@ -72,6 +73,7 @@ static void free_dir(struct fat_dir *d)
 
 static void drop_cache(struct fat_state *st)
 {
+        fat_layout_cancel(&st->layout);
         for (size_t i = 0; i < st->n_dirs; i++)
                 free_dir(&st->dirs[i]);
         free(st->dirs);
@@ -126,6 +128,7 @@ static void forget(struct fat_state *st, const char *path)
         }
         st->n_files = kept;
         st->has_free = false;
+        fat_layout_cancel(&st->layout); /* where files sit is changing */
 }
 
 static const struct fat_file *cached_file(const struct fat_state *st, const char *path)
@@ -446,20 +449,38 @@ static void parse_tree(struct fat_state *st, char *out)
 }
 
 /* The first look-up lists every folder at once; a failure here is not an error:
- * folders are then listed one by one, and their own errors reported. */
-static void list_tree(struct bimg_fs *fs)
+ * folders are then listed one by one, and their own errors reported. In two
+ * halves, so another tool can start beside it; *job is unset when it did not
+ * start. */
+static bool start_tree_listing(struct bimg_fs *fs, struct spawn_job *job)
 {
         struct fat_state *st = fs->priv;
+        struct bimg_error ignored = { 0 };
+        const char *argv[] = { MDIR_PATH, "-/", "-a", "-i", st->drive, "::/", NULL };
+
+        st->listed_tree = true;
+        return spawn_start_captured(argv, fs->image_fd, 0, job, &ignored) == 0;
+}
+
+static void finish_tree_listing(struct bimg_fs *fs, struct spawn_job *job)
+{
         struct bimg_run_result res;
         struct bimg_error ignored = { 0 };
         char *out = NULL;
         size_t len;
-        const char *argv[] = { MDIR_PATH, "-/", "-a", "-i", st->drive, "::/", NULL };
 
-        st->listed_tree = true;
-        if (run_tool(fs, argv, -1, &out, &len, &res, &ignored) == 0 && res.exit_status == 0)
-                parse_tree(st, out);
+        if (spawn_finish_captured(job, SIZE_MAX, &out, &len, &res, &ignored) == 0 &&
+            res.exit_status == 0)
+                parse_tree(fs->priv, out);
         free(out);
+}
+
+static void list_tree(struct bimg_fs *fs)
+{
+        struct spawn_job job;
+
+        if (start_tree_listing(fs, &job))
+                finish_tree_listing(fs, &job);
 }
 
 /* The cached listing of dir, running mdir on a miss. BIMG_E_NOT_FOUND when dir is
@@ -829,13 +850,12 @@ static bool fits_round(const struct fs_put *round, size_t n, const struct fs_put
         return n < ROUND_MAX;
 }
 
-/* A copy of host at root/path with host's mtime (mcopy -m keeps it), the folders
- * above it made as needed. */
+/* host at root/path, as a symbolic link (mcopy follows it, and -m takes the
+ * mtime of the file it names): no copy of the data. The folders above it are
+ * made as needed. */
 static int place(const char *root, const char *host, const char *path)
 {
         char dst[PATH_MAX * 2];
-        struct stat hst;
-        int in, out, r = 0;
 
         for (const char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
                 snprintf(dst, sizeof(dst), "%s%.*s", root, (int)(p - path), path);
@@ -843,24 +863,11 @@ static int place(const char *root, const char *host, const char *path)
                         return -errno;
         }
         snprintf(dst, sizeof(dst), "%s%s", root, path);
-        in = open(host, O_RDONLY | O_CLOEXEC);
-        if (in < 0)
-                return -errno;
-        out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (out < 0 || fstat(in, &hst) < 0)
-                r = -errno;
-        if (r == 0)
-                r = file_copy(in, 0, out, 0, (uint64_t)hst.st_size);
-        if (r == 0 && futimens(out, (struct timespec[2]){ hst.st_atim, hst.st_mtim }) < 0)
-                r = -errno;
-        close(in);
-        if (out >= 0 && close(out) < 0 && r == 0)
-                r = -errno;
-        return r;
+        return symlink(host, dst) < 0 ? -errno : 0;
 }
 
-/* Remove root and the tree under it (folders and files only: what place() or an
- * mcopy into it made). */
+/* Remove root and the tree under it (folders, files and links only: what
+ * place() or an mcopy into it made). */
 static void remove_tree(const char *root)
 {
         DIR *d = opendir(root);
@@ -894,11 +901,11 @@ static int write_round(struct bimg_fs *fs, const struct fs_put *puts, size_t n,
         tops = calloc(n, sizeof(*tops));
         if (!tops)
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-        snprintf(root, sizeof(root), "%s/balena-img-XXXXXX", file_tmp_dir());
+        snprintf(root, sizeof(root), "%s/balena-img-XXXXXX", file_scratch_dir());
         if (!mkdtemp(root)) {
                 free(tops);
                 return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create a temporary "
-                                       "folder in '%s'", file_tmp_dir());
+                                       "folder in '%s'", file_scratch_dir());
         }
         argv[a++] = MCOPY_PATH;
         argv[a++] = "-s";
@@ -1068,9 +1075,9 @@ static void list_tree_and_copy(struct bimg_fs *fs, const char *const *paths, siz
         char tgts[PREFETCH_MAX][PATH_MAX + 8], dir[PATH_MAX];
         struct bimg_error ignored = { 0 };
         struct bimg_run_result res;
-        struct spawn_job job;
+        struct spawn_job listing, copy;
+        bool listed, copying = false, made_dir = false;
         size_t k = 0;
-        bool started;
 
         for (size_t i = 0; i < n && k < PREFETCH_MAX; i++) {
                 bool clash = false;
@@ -1085,17 +1092,21 @@ static void list_tree_and_copy(struct bimg_fs *fs, const char *const *paths, siz
                 if (!clash)
                         wanted[k++] = paths[i];
         }
-        snprintf(dir, sizeof(dir), "%s/balena-img-XXXXXX", file_tmp_dir());
-        if (k == 0 || !mkdtemp(dir)) {
-                list_tree(fs);
-                return;
+        /* the listing first: the longer of the two, and what comes next waits for it */
+        listed = start_tree_listing(fs, &listing);
+        snprintf(dir, sizeof(dir), "%s/balena-img-XXXXXX", file_scratch_dir());
+        made_dir = k > 0 && mkdtemp(dir);
+        if (made_dir) {
+                copy_out_argv(st, tgts, k, dir, argv);
+                copying = spawn_start(argv, fs->image_fd, -1, FAT_FILE_CACHE_MAX, &copy,
+                                      &ignored) == 0;
         }
-        copy_out_argv(st, tgts, k, dir, argv);
-        started = spawn_start(argv, fs->image_fd, -1, FAT_FILE_CACHE_MAX, &job, &ignored) == 0;
-        list_tree(fs);
-        if (started && spawn_finish(&job, &res, &ignored) == 0)
+        if (listed)
+                finish_tree_listing(fs, &listing);
+        if (copying && spawn_finish(&copy, &res, &ignored) == 0)
                 cache_copies(fs, dir, wanted, k);
-        remove_tree(dir);
+        if (made_dir)
+                remove_tree(dir);
 }
 
 /* Small files asked for together are copied out with one mcopy into a private
@@ -1132,7 +1143,7 @@ static void fat_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
         }
         if (k < 2)                      /* one file costs one spawn either way */
                 return;
-        snprintf(dir, sizeof(dir), "%s/balena-img-XXXXXX", file_tmp_dir());
+        snprintf(dir, sizeof(dir), "%s/balena-img-XXXXXX", file_scratch_dir());
         if (!mkdtemp(dir))
                 return;
         copy_out_argv(st, tgts, k, dir, argv);
@@ -1220,15 +1231,56 @@ static void free_list(char **list, size_t n)
         free(list);
 }
 
-/* The files of the cached whole tree that none of paths touch. mshowfat is
+/* Start finding where the files of the cached whole tree sit. mshowfat is
  * shown each folder as "::/dir/" and a star: one look-up for all it holds (a
- * name costs a look-up each, and a boot partition holds hundreds of overlays). */
+ * name costs a look-up each, and a boot partition holds hundreds of overlays).
+ * False when it did not start. */
+static bool start_layout(struct bimg_fs *fs)
+{
+        struct fat_state *st = fs->priv;
+        char **show = calloc(st->n_dirs + 2, sizeof(*show));
+        size_t n_show = 0;
+        bool ok = st->whole_tree && show && push(show, &n_show, strdup("::/"));
+
+        for (size_t i = 0; ok && i < st->n_dirs; i++) {
+                const char *dir = st->dirs[i].path;
+                struct bimg_error bad = { 0 };
+                char *glob = NULL;
+
+                /* a folder whose name mtools would read as a pattern: no guessing */
+                ok = check_fat_path(fs, dir, &bad) == 0 &&
+                     asprintf(&glob, "::%s/*", strcmp(dir, "/") == 0 ? "" : dir) >= 0 &&
+                     push(show, &n_show, glob);
+        }
+        if (ok)
+                fat_layout_start(fs->image_fd, st->drive, (const char *const *)show, n_show,
+                                 &st->layout);
+        free_list(show, n_show);
+        return ok && st->layout.info_started;
+}
+
+/* A change is coming: its staged copy will want to know where the files sit,
+ * so minfo and mshowfat start now, beside whatever the caller does until then
+ * (a change that builds a network profile waits for libnm to load). */
+static void fat_expect_change(struct bimg_fs *fs)
+{
+        struct fat_state *st = fs->priv;
+        uint64_t bytes = 0;
+
+        for (size_t i = 0; st->whole_tree && i < st->n_dirs; i++)
+                for (size_t j = 0; j < st->dirs[i].n; j++)
+                        bytes += st->dirs[i].entries[j].st.size;
+        if (!st->layout.info_started && bytes >= LEAVE_OUT_MIN_TOTAL)
+                start_layout(fs);
+}
+
+/* The files of the cached whole tree that none of paths touch. */
 static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,
                           struct range_set *ret)
 {
         struct fat_state *st = fs->priv;
-        size_t n_entries = 0, n_names = 0, n_show = 0, n_long = 0;
-        char **names = NULL, **show = NULL, **longs = NULL;
+        size_t n_entries = 0, n_names = 0, n_long = 0;
+        char **names = NULL, **longs = NULL;
         uint64_t bytes = 0;
         bool ok = st->whole_tree;
 
@@ -1236,19 +1288,12 @@ static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n
                 n_entries += st->dirs[i].n;
         longs = ok ? calloc(n + 1, sizeof(*longs)) : NULL;
         names = longs ? calloc(n_entries + 1, sizeof(*names)) : NULL;
-        show = names ? calloc(st->n_dirs + 2, sizeof(*show)) : NULL;
-        ok = show && push(show, &n_show, strdup("::/"));
+        ok = names != NULL;
         for (size_t i = 0; ok && i < n; i++)
                 ok = push(longs, &n_long, long_path(st, paths[i]));
         for (size_t i = 0; ok && i < st->n_dirs; i++) {
                 const struct fat_dir *d = &st->dirs[i];
-                struct bimg_error bad = { 0 };
-                char *glob = NULL;
 
-                /* a folder whose name mtools would read as a pattern: no guessing */
-                ok = check_fat_path(fs, d->path, &bad) == 0 &&
-                     asprintf(&glob, "::%s/*", strcmp(d->path, "/") == 0 ? "" : d->path) >= 0 &&
-                     push(show, &n_show, glob);
                 for (size_t j = 0; ok && j < d->n; j++) {
                         const struct fat_entry *e = &d->entries[j];
                         char *t;
@@ -1265,11 +1310,12 @@ static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n
                         }
                 }
         }
-        if (ok && bytes >= LEAVE_OUT_MIN_TOTAL)
-                fat_layout_leave_out(fs->image_fd, st->drive, fs->size, (const char **)names,
-                                     n_names, (const char *const *)show, n_show, ret);
+        if (ok && bytes >= LEAVE_OUT_MIN_TOTAL &&
+            (st->layout.info_started || start_layout(fs)))
+                fat_layout_finish(&st->layout, fs->size, (const char **)names, n_names, ret);
+        else
+                fat_layout_cancel(&st->layout);
         free_list(names, n_names);
-        free_list(show, n_show);
         free_list(longs, n_long);
 }
 
@@ -1290,4 +1336,5 @@ const struct bimg_fs_ops fat_ops = {
         .take_cache = fat_take_cache,
         .prefetch = fat_prefetch,
         .leave_out = fat_leave_out,
+        .expect_change = fat_expect_change,
 };

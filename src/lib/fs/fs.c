@@ -240,6 +240,12 @@ int bimg_fs_write_from_file(struct bimg_fs *fs, const char *host_path, const cha
         return fs->ops->write_from_file(fs, host_path, norm, err);
 }
 
+void fs_expect_change(struct bimg_fs *fs)
+{
+        if (fs->ops->expect_change)
+                fs->ops->expect_change(fs);
+}
+
 void fs_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,
                   struct range_set *ret)
 {

@@ -63,6 +63,8 @@ struct bimg_fs_ops {
          * for those changes need not hold them. Nothing when unsure. */
         void (*leave_out)(struct bimg_fs *fs, const char *const *paths, size_t n,
                           struct range_set *ret);
+        /* optional: a leave_out is coming; start what it needs, in the background */
+        void (*expect_change)(struct bimg_fs *fs);
 };
 
 /* fs.c: a filesystem over a staged copy of part's bytes (fd, from offset 0, as
@@ -75,6 +77,9 @@ void fs_close(struct bimg_fs *fs);
  * backend can (FAT). On failure any of them may have been written. */
 int fs_write_files(struct bimg_fs *fs, const struct fs_put *puts, size_t n,
                    struct bimg_error *err);
+/* A staged change of fs is coming (a hint: nothing when the backend has no use
+ * for it). */
+void fs_expect_change(struct bimg_fs *fs);
 /* What a staged copy for changes at paths may leave out (the leave_out op;
  * nothing where the backend has none). */
 void fs_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,

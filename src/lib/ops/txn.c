@@ -73,6 +73,14 @@ void bimg_txn_free(struct bimg_txn *txn)
         free(txn);
 }
 
+static bool has_op_on(const struct bimg_txn *txn, const struct bimg_part *part)
+{
+        for (size_t i = 0; i < txn->n_ops; i++)
+                if (txn->ops[i].part == part)
+                        return true;
+        return false;
+}
+
 /* A new op with its path checked for the partition's filesystem. */
 static struct op *add_op(struct bimg_txn *txn, enum op_kind kind, const struct bimg_part *part,
                          const char *path, struct bimg_error *err)
@@ -91,6 +99,8 @@ static struct op *add_op(struct bimg_txn *txn, enum op_kind kind, const struct b
                 return NULL;
         }
         txn->ops = grown;
+        if (txn->img->writable && !txn->img->private_copy && !has_op_on(txn, part))
+                fs_expect_change(fs);   /* it will be staged: its copy's needs start now */
         grown = &txn->ops[txn->n_ops];
         *grown = (struct op){ .kind = kind, .part = part, .path = strdup(norm) };
         if (!grown->path) {
@@ -380,11 +390,12 @@ static int stage_file(struct bimg_txn *txn, const struct op *op, char *ret_path,
 
         if (!txn->tmpdir[0]) {
                 snprintf(txn->tmpdir, sizeof(txn->tmpdir), "%s/balena-img-XXXXXX",
-                         file_tmp_dir());
+                         file_scratch_dir());
                 if (!mkdtemp(txn->tmpdir)) {
                         txn->tmpdir[0] = '\0';
                         return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create a "
-                                               "temporary folder");
+                                               "temporary folder in '%s'",
+                                               file_scratch_dir());
                 }
         }
         snprintf(ret_path, size, "%s/stage-%zu", txn->tmpdir, index);
