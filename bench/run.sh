@@ -220,6 +220,18 @@ g1=$(vimg size-a) g2=$(vimg size-b)
   base_args "$g2" | sed 's/^/arg=/'; } >"$work/v/size-b"
 run_case configure-size "$work/v/size-a" "$work/v/size-b"
 
+# what the two libraries loaded on demand cost the same configure: without the
+# Wi-Fi profile (no libnm), and without the SSH keys too (no libcrypto)
+parts() {       # parts FILE NAME SED-SCRIPT: a variant of the configure, edited
+        p=$(vimg "$1")
+        { echo "name=$2"; echo "prepare=$(fresh "$base" "$p")"; echo "arg=$bin";
+          base_args "$p" | sed "$3" | sed 's/^/arg=/'; } >"$work/v/$1"
+        echo "$work/v/$1"
+}
+run_case configure-parts "$(parts parts-a balena-img '')" \
+        "$(parts parts-b balena-img-no-wifi '/^--wifi-/,+1d')" \
+        "$(parts parts-c balena-img-no-wifi-no-ssh '/^--wifi-/,+1d; /^--ssh-key$/,+1d')"
+
 # guestfish, once or twice: the heavyweight anchor
 if [ "$GF_RUNS" -gt 0 ] && command -v guestfish >/dev/null; then
         g=$(vimg gf)
