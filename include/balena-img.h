@@ -248,6 +248,11 @@ typedef void (*bimg_change_fn)(enum bimg_change_kind kind, const struct bimg_par
  * be open for writing (a read-only image is enough for a plan). */
 int bimg_txn_begin(struct bimg_image *img, struct bimg_txn **ret_txn, struct bimg_error *err);
 void bimg_txn_free(struct bimg_txn *txn);
+/* A hint: part will be changed (not needed for correctness). Work a commit
+ * in place will need (FAT: where the files sit) starts now, in the background;
+ * the first op staged on a partition gives the same hint. Nothing on a plan-only
+ * or -o image. */
+void bimg_txn_expect(struct bimg_txn *txn, const struct bimg_part *part);
 /* Write len bytes (copied now) to path. The parent folder must exist or be
  * staged with bimg_txn_mkdir first. */
 int bimg_txn_put(struct bimg_txn *txn, const struct bimg_part *part, const char *path,

@@ -141,6 +141,17 @@ int spawn_finish(struct spawn_job *job, struct bimg_run_result *res, struct bimg
         return 0;
 }
 
+void spawn_abandon(struct spawn_job *job)
+{
+        kill(job->pid, SIGKILL);
+        while (waitpid(job->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        close(job->errfd);
+        if (job->out_fd >= 0)
+                close(job->out_fd);
+        job->out_fd = -1;
+}
+
 int bimg_run(const char *const argv[], int image_fd, int out_fd,
              struct bimg_run_result *res, struct bimg_error *err)
 {

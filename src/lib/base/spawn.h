@@ -50,6 +50,10 @@ int spawn_start_captured(const char *const argv[], int image_fd, uint64_t file_l
 int spawn_finish_captured(struct spawn_job *job, size_t max, char **ret_out, size_t *ret_len,
                           struct bimg_run_result *res, struct bimg_error *err);
 
+/* A started job whose result is not wanted: killed and reaped, its descriptors
+ * closed. Only for a tool that writes nothing (it may be stopped anywhere). */
+void spawn_abandon(struct spawn_job *job);
+
 /* SOURCE_DATE_EPOCH is set (to digits): the tools date what they write by it,
  * and so does the ext4 backend. Its value goes to *ret_epoch (may be NULL). */
 bool spawn_fixed_time(int64_t *ret_epoch);

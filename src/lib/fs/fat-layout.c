@@ -124,38 +124,42 @@ static void finish(struct spawn_job *job, bool *started, char **ret)
         *started = false;
 }
 
-void fat_layout_start(int image_fd, const char *drive, const char *const *show, size_t n_show,
-                      struct fat_layout_run *run)
+void fat_layout_start_info(int image_fd, const char *drive, struct fat_layout_run *run)
 {
         const char *info_argv[] = { MINFO_PATH, "-i", drive, "::", NULL };
-        const char **show_argv = calloc(n_show + 4, sizeof(*show_argv));
+        struct bimg_error ignored = { 0 };
+
+        if (!run->info_started)
+                run->info_started = spawn_start_captured(info_argv, image_fd, 0, &run->info_job,
+                                                         &ignored) == 0;
+}
+
+void fat_layout_start_show(int image_fd, const char *drive, const char *const *show,
+                           size_t n_show, struct fat_layout_run *run)
+{
+        const char **show_argv;
         struct bimg_error ignored = { 0 };
         size_t a = 0;
 
-        *run = (struct fat_layout_run){ 0 };
-        if (!show_argv)
+        if (run->show_started || !(show_argv = calloc(n_show + 4, sizeof(*show_argv))))
                 return;
         show_argv[a++] = MSHOWFAT_PATH;
         show_argv[a++] = "-i";
         show_argv[a++] = drive;
         for (size_t i = 0; i < n_show; i++)
                 show_argv[a++] = show[i];
-        run->info_started = spawn_start_captured(info_argv, image_fd, 0, &run->info_job,
-                                                 &ignored) == 0;
-        run->show_started = run->info_started &&
-                            spawn_start_captured(show_argv, image_fd, 0, &run->show_job,
+        run->show_started = spawn_start_captured(show_argv, image_fd, 0, &run->show_job,
                                                  &ignored) == 0;
         free(show_argv);
 }
 
 void fat_layout_cancel(struct fat_layout_run *run)
 {
-        char *info, *shown;
-
-        finish(&run->show_job, &run->show_started, &shown);
-        finish(&run->info_job, &run->info_started, &info);
-        free(shown);
-        free(info);
+        if (run->show_started)          /* both only read: stopping them is safe */
+                spawn_abandon(&run->show_job);
+        if (run->info_started)
+                spawn_abandon(&run->info_job);
+        run->show_started = run->info_started = false;
 }
 
 int fat_layout_finish(struct fat_layout_run *run, uint64_t part_size, const char **names,

@@ -61,6 +61,7 @@ struct fat_state {
         uint64_t free_bytes;
         char drive[48];         /* "/dev/fd/3@@4194304" */
         struct fat_layout_run layout;   /* started by fat_expect_change(), until a write */
+        bool change_expected;           /* ...before the tree was listed */
 };
 
 static void free_dir(struct fat_dir *d)
@@ -462,6 +463,8 @@ static bool start_tree_listing(struct bimg_fs *fs, struct spawn_job *job)
         return spawn_start_captured(argv, fs->image_fd, 0, job, &ignored) == 0;
 }
 
+static void fat_expect_change(struct bimg_fs *fs);
+
 static void finish_tree_listing(struct bimg_fs *fs, struct spawn_job *job)
 {
         struct bimg_run_result res;
@@ -473,6 +476,8 @@ static void finish_tree_listing(struct bimg_fs *fs, struct spawn_job *job)
             res.exit_status == 0)
                 parse_tree(fs->priv, out);
         free(out);
+        if (((struct fat_state *)fs->priv)->change_expected)
+                fat_expect_change(fs);
 }
 
 static void list_tree(struct bimg_fs *fs)
@@ -1238,9 +1243,14 @@ static void free_list(char **list, size_t n)
 static bool start_layout(struct bimg_fs *fs)
 {
         struct fat_state *st = fs->priv;
-        char **show = calloc(st->n_dirs + 2, sizeof(*show));
+        char **show;
         size_t n_show = 0;
-        bool ok = st->whole_tree && show && push(show, &n_show, strdup("::/"));
+        bool ok;
+
+        if (st->layout.info_started && st->layout.show_started)
+                return true;
+        show = calloc(st->n_dirs + 2, sizeof(*show));
+        ok = st->whole_tree && show && push(show, &n_show, strdup("::/"));
 
         for (size_t i = 0; ok && i < st->n_dirs; i++) {
                 const char *dir = st->dirs[i].path;
@@ -1252,25 +1262,33 @@ static bool start_layout(struct bimg_fs *fs)
                      asprintf(&glob, "::%s/*", strcmp(dir, "/") == 0 ? "" : dir) >= 0 &&
                      push(show, &n_show, glob);
         }
-        if (ok)
-                fat_layout_start(fs->image_fd, st->drive, (const char *const *)show, n_show,
-                                 &st->layout);
+        if (ok) {
+                fat_layout_start_info(fs->image_fd, st->drive, &st->layout);
+                fat_layout_start_show(fs->image_fd, st->drive, (const char *const *)show,
+                                      n_show, &st->layout);
+        }
         free_list(show, n_show);
-        return ok && st->layout.info_started;
+        return ok && st->layout.info_started && st->layout.show_started;
 }
 
 /* A change is coming: its staged copy will want to know where the files sit,
  * so minfo and mshowfat start now, beside whatever the caller does until then
- * (a change that builds a network profile waits for libnm to load). */
+ * (reading the boot files, loading libnm for a profile). Before the first
+ * listing only minfo can; mshowfat follows the listing. */
 static void fat_expect_change(struct bimg_fs *fs)
 {
         struct fat_state *st = fs->priv;
         uint64_t bytes = 0;
 
+        if (!st->listed_tree) {
+                st->change_expected = true;
+                fat_layout_start_info(fs->image_fd, st->drive, &st->layout);
+                return;
+        }
         for (size_t i = 0; st->whole_tree && i < st->n_dirs; i++)
                 for (size_t j = 0; j < st->dirs[i].n; j++)
                         bytes += st->dirs[i].entries[j].st.size;
-        if (!st->layout.info_started && bytes >= LEAVE_OUT_MIN_TOTAL)
+        if (bytes >= LEAVE_OUT_MIN_TOTAL)
                 start_layout(fs);
 }
 
@@ -1310,8 +1328,7 @@ static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n
                         }
                 }
         }
-        if (ok && bytes >= LEAVE_OUT_MIN_TOTAL &&
-            (st->layout.info_started || start_layout(fs)))
+        if (ok && bytes >= LEAVE_OUT_MIN_TOTAL && start_layout(fs))
                 fat_layout_finish(&st->layout, fs->size, (const char **)names, n_names, ret);
         else
                 fat_layout_cancel(&st->layout);

@@ -387,6 +387,8 @@ int bimg_configure(struct bimg_image *img, const struct bimg_configure_opts *o, 
         if (bimg_image_require_role(img, BIMG_ROLE_BOOT, &j.boot, err) < 0 ||
             bimg_image_fs(img, j.boot, &j.fs, err) < 0 || bimg_txn_begin(img, &j.txn, err) < 0)
                 goto out;
+        if (!dry_run)           /* before the boot files are read: beside that */
+                bimg_txn_expect(j.txn, j.boot);
         info = malloc(sizeof(*info));
         if (!info || inspect_for_change(img, info, err) < 0) {
                 if (!info)

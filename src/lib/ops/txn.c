@@ -81,6 +81,17 @@ static bool has_op_on(const struct bimg_txn *txn, const struct bimg_part *part)
         return false;
 }
 
+void bimg_txn_expect(struct bimg_txn *txn, const struct bimg_part *part)
+{
+        struct bimg_error ignored = { 0 };
+        struct bimg_fs *fs;
+
+        /* only a change in place stages copies */
+        if (txn->img->writable && !txn->img->private_copy &&
+            bimg_image_fs(txn->img, part, &fs, &ignored) == 0)
+                fs_expect_change(fs);
+}
+
 /* A new op with its path checked for the partition's filesystem. */
 static struct op *add_op(struct bimg_txn *txn, enum op_kind kind, const struct bimg_part *part,
                          const char *path, struct bimg_error *err)
@@ -99,8 +110,8 @@ static struct op *add_op(struct bimg_txn *txn, enum op_kind kind, const struct b
                 return NULL;
         }
         txn->ops = grown;
-        if (txn->img->writable && !txn->img->private_copy && !has_op_on(txn, part))
-                fs_expect_change(fs);   /* it will be staged: its copy's needs start now */
+        if (!has_op_on(txn, part))
+                bimg_txn_expect(txn, part);
         grown = &txn->ops[txn->n_ops];
         *grown = (struct op){ .kind = kind, .part = part, .path = strdup(norm) };
         if (!grown->path) {
