@@ -9,6 +9,8 @@
 # (by its long, upper-case and 8.3 name), rm of one and rm -r of its folder,
 # every file not changed keeps its bytes (big ones their clusters too, by
 # mshowfat), every changed one holds the new bytes, and fsck.fat stays clean.
+# The same on images stored dense, with old bytes in free clusters scattered
+# between files: free space is left out too, and no neighbour is zeroed.
 . "$top_srcdir/tests/lib.sh"
 
 for t in jq sfdisk mdir mtype mcopy mshowfat fsck.fat; do
@@ -128,6 +130,53 @@ for name in mbr-v8 gpt-fat32; do
         holds "$img" /refill.bin "$H/new"
         kept "$img" /firmware-big.bin "$H/fw1" "$c1"
         fsck_fat "$img" 1
+done
+
+# An image stored dense (free space as data, as unzip leaves it), its free
+# clusters full of old bytes and scattered between files that stay: a change
+# leaves free space out of its copy too, and what mtools writes into free
+# clusters never zeroes a neighbour (FAT32 here has 512-byte clusters, eight
+# to a 4 KiB block of the copy).
+i=0
+while [ $i -lt 48 ]; do
+        head -c 1500 /dev/urandom >"$H/small-$i"
+        i=$((i + 1))
+done
+head -c 600000 /dev/urandom >"$H/garbage"
+for name in mbr-v8 gpt-fat32; do
+        TEST_NAME="235 dense $name"
+        img=$WORK/dense-$name.img
+        cp --sparse=never "$(fixture "$name")" "$img"
+        m mcopy "$img" 1 "$H/fw1" ::/firmware-big.bin
+        m mmd "$img" 1 ::/smalls
+        m mcopy "$img" 1 "$H/garbage" ::/garbage.bin
+        m mcopy "$img" 1 "$H"/small-* ::/smalls/
+        m mdel "$img" 1 ::/garbage.bin
+        i=0
+        while [ $i -lt 48 ]; do         # every other one goes: free clusters between
+                m mdel "$img" 1 "::/smalls/small-$i"
+                i=$((i + 2))
+        done
+        c1=$(clusters "$img" /firmware-big.bin)
+        run "$B" configure "$img" --hostname dense-test --splash "$H/logo.png"
+        [ "$RC" = 0 ] || fail "configure: $(cat "$WORK/stderr")"
+        ok
+        run "$B" cp "$H/fw3" "$img:boot/smalls/new.bin"
+        [ "$RC" = 0 ] || fail "cp: $(cat "$WORK/stderr")"
+        ok
+        m mtype "$img" 1 ::/config.json | jq -e '.hostname == "dense-test"' >/dev/null ||
+                fail "config.json lacks the new hostname"
+        ok
+        holds "$img" /splash/balena-logo.png "$H/logo.png"
+        holds "$img" /smalls/new.bin "$H/fw3"
+        kept "$img" /firmware-big.bin "$H/fw1" "$c1"
+        i=1
+        while [ $i -lt 48 ]; do
+                holds "$img" "/smalls/small-$i" "$H/small-$i"
+                i=$((i + 2))
+        done
+        fsck_fat "$img" 1
+        rm -f "$img"
 done
 
 TEST_NAME=235-firmware-left-out

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * base/range.c: normalize, subtract and shrink_to checked against a plain
+ * base/range.c: normalize, add_set, total, subtract and shrink_to checked against a plain
  * bitmap of a small span, over many random sets (a fixed seed: the same sets on
  * every run), plus the edges by hand.
  */
@@ -49,6 +49,9 @@ START_TEST(test_against_bitmap)
         struct range_set a = { 0 }, b = { 0 };
         bool want[SPAN], in_b[SPAN], got[SPAN];
 
+        struct range_set u = { 0 };
+        uint64_t count = 0;
+
         random_set(&a, &seed);
         random_set(&b, &seed);
         mark(want, &a);
@@ -58,6 +61,18 @@ START_TEST(test_against_bitmap)
         ck_assert_mem_eq(got, want, sizeof(got));
         range_normalize(&b);
         mark(in_b, &b);
+        /* the union, and how many bytes it holds */
+        ck_assert_int_eq(range_add_set(&u, &a), 0);
+        ck_assert_int_eq(range_add_set(&u, &b), 0);
+        range_normalize(&u);
+        ck_normal(&u);
+        mark(got, &u);
+        for (int i = 0; i < SPAN; i++) {
+                ck_assert_int_eq(got[i], want[i] || in_b[i]);
+                count += got[i];
+        }
+        ck_assert_uint_eq(range_total(&u), count);
+        range_free(&u);
         for (int i = 0; i < SPAN; i++)
                 want[i] = want[i] && !in_b[i];
         ck_assert_int_eq(range_subtract(&a, &b), 0);

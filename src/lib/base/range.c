@@ -20,6 +20,23 @@ int range_add(struct range_set *s, uint64_t start, uint64_t end)
         return 0;
 }
 
+int range_add_set(struct range_set *s, const struct range_set *from)
+{
+        for (size_t i = 0; i < from->n; i++)
+                if (range_add(s, from->r[i].start, from->r[i].end) < 0)
+                        return -1;
+        return 0;
+}
+
+uint64_t range_total(const struct range_set *s)
+{
+        uint64_t total = 0;
+
+        for (size_t i = 0; i < s->n; i++)
+                total += s->r[i].end - s->r[i].start;
+        return total;
+}
+
 static int by_start(const void *a, const void *b)
 {
         const struct range *x = a, *y = b;

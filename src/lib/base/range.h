@@ -17,6 +17,10 @@ struct range_set {
 
 /* Add [start, end) (nothing if empty); -1 when out of memory. */
 int range_add(struct range_set *s, uint64_t start, uint64_t end);
+/* Add every range of from; -1 when out of memory. */
+int range_add_set(struct range_set *s, const struct range_set *from);
+/* The bytes s covers (s normalized). */
+uint64_t range_total(const struct range_set *s);
 /* Sorted, with touching and overlapping ranges merged. */
 void range_normalize(struct range_set *s);
 /* s minus every byte of minus; both normalized. -1 when out of memory (s is

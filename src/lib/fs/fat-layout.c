@@ -16,6 +16,7 @@
 
 struct geometry {
         uint64_t data_start;    /* bytes from the partition's start */
+        uint64_t data_end;      /* the end of the last whole cluster */
         uint64_t cluster_bytes;
 };
 
@@ -33,10 +34,13 @@ static int parse_geometry(const char *out, uint64_t part_size, struct geometry *
         uint64_t reserved = field(out, "\nreserved (boot) sectors: "), fats = field(out, "\nfats: ");
         uint64_t slots = field(out, "\nmax available root directory slots: ");
         uint64_t fat_len = field(out, "\nsectors per fat: ");
-        uint64_t root_bytes;
+        uint64_t sectors = field(out, "\nsmall size: ");
+        uint64_t root_bytes, end;
 
         if (fat_len == 0)
                 fat_len = field(out, "\nBig fatlen=");  /* FAT32 */
+        if (sectors == 0)
+                sectors = field(out, "\nbig size: ");
         if (sector < 512 || sector > 4096 || (sector & (sector - 1)) || per_cluster == 0 ||
             per_cluster > 256 || reserved == 0 || fats == 0 || fats > 4 || fat_len == 0 ||
             fat_len > part_size / sector)
@@ -44,7 +48,15 @@ static int parse_geometry(const char *out, uint64_t part_size, struct geometry *
         root_bytes = (slots * 32 + sector - 1) / sector * sector;
         g->data_start = (reserved + fats * fat_len) * sector + root_bytes;
         g->cluster_bytes = per_cluster * sector;
-        return g->data_start < part_size ? 0 : -1;
+        if (g->data_start >= part_size)
+                return -1;
+        /* the filesystem's size unknown or too big: no cluster counts as free */
+        end = sectors && sectors <= part_size / sector ? sectors * sector : g->data_start;
+        g->data_end = end > g->data_start
+                              ? g->data_start + (end - g->data_start) / g->cluster_bytes *
+                                                        g->cluster_bytes
+                              : g->data_start;
+        return 0;
 }
 
 /* "<2-5> <9>": every cluster run, as bytes, into set. */
@@ -111,6 +123,31 @@ static int parse_clusters(char *out, const struct geometry *g, uint64_t part_siz
         return 0;
 }
 
+/* The clusters no file or folder shown holds, into *ret, if they add up to the
+ * free space mtools counts (free_bytes): then no cluster in use by anything
+ * mshowfat was not shown (or a chain no entry leads to) is among them, and
+ * mtools writes into none of the others. Else nothing. An image whose free
+ * space is stored as data (not sparse: what unzip makes) would otherwise have
+ * it all copied and compared. */
+static int free_clusters(const struct geometry *g, const struct range_set *cold,
+                         const struct range_set *hot, uint64_t free_bytes,
+                         struct range_set *ret)
+{
+        struct range_set claimed = { 0 };
+        int r = range_add_set(&claimed, cold) < 0 || range_add_set(&claimed, hot) < 0 ||
+                                range_add(ret, g->data_start, g->data_end) < 0
+                        ? -1
+                        : 0;
+
+        range_normalize(&claimed);
+        if (r == 0)
+                r = range_subtract(ret, &claimed);
+        if (r < 0 || range_total(ret) != free_bytes)
+                ret->n = 0;
+        range_free(&claimed);
+        return r;
+}
+
 /* Wait for job (if started); into *ret what it printed, left NULL if it failed. */
 static void finish(struct spawn_job *job, bool *started, char **ret)
 {
@@ -163,9 +200,9 @@ void fat_layout_cancel(struct fat_layout_run *run)
 }
 
 int fat_layout_finish(struct fat_layout_run *run, uint64_t part_size, const char **names,
-                      size_t n_names, struct range_set *ret)
+                      size_t n_names, uint64_t free_bytes, struct range_set *ret)
 {
-        struct range_set cold = { 0 }, hot = { 0 };
+        struct range_set cold = { 0 }, hot = { 0 }, unused = { 0 };
         char *info, *shown;
         struct geometry g;
         int r = -1;
@@ -179,13 +216,22 @@ int fat_layout_finish(struct fat_layout_run *run, uint64_t part_size, const char
             parse_clusters(shown, &g, part_size, names, n_names, &cold, &hot) == 0) {
                 range_normalize(&cold);
                 range_normalize(&hot);
+                r = free_clusters(&g, &cold, &hot, free_bytes, &unused);
                 /* a cluster anything else claims too (a damaged FAT) is copied */
-                r = range_subtract(&cold, &hot);
+                if (r == 0)
+                        r = range_subtract(&cold, &hot);
+                /* each cut to whole blocks alone: a block mtools writes part of
+                 * must hold no file's bytes, as the rest reads back as zeros */
                 range_shrink_to(&cold, LEAVE_OUT_ALIGN);
+                range_shrink_to(&unused, LEAVE_OUT_ALIGN);
+                if (r == 0)
+                        r = range_add_set(&cold, &unused);
+                range_normalize(&cold);
         }
         free(info);
         free(shown);
         range_free(&hot);
+        range_free(&unused);
         if (r == 0)
                 *ret = cold;
         else

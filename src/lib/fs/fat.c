@@ -1172,8 +1172,8 @@ static int fat_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_e
         return 0;
 }
 
-/* Untouched files that hold at least this much together are worth the two tool
- * runs that find their clusters. */
+/* Untouched files and free space that hold at least this much together are
+ * worth the two tool runs that find where they lie. */
 #define LEAVE_OUT_MIN_TOTAL (1u << 20)
 
 /* "::" + the path of entry e of folder d: malloc'd, NULL when out of memory */
@@ -1288,7 +1288,7 @@ static void fat_expect_change(struct bimg_fs *fs)
         for (size_t i = 0; st->whole_tree && i < st->n_dirs; i++)
                 for (size_t j = 0; j < st->dirs[i].n; j++)
                         bytes += st->dirs[i].entries[j].st.size;
-        if (bytes >= LEAVE_OUT_MIN_TOTAL)
+        if (bytes + (st->has_free ? st->free_bytes : 0) >= LEAVE_OUT_MIN_TOTAL)
                 start_layout(fs);
 }
 
@@ -1328,8 +1328,10 @@ static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n
                         }
                 }
         }
-        if (ok && bytes >= LEAVE_OUT_MIN_TOTAL && start_layout(fs))
-                fat_layout_finish(&st->layout, fs->size, (const char **)names, n_names, ret);
+        if (ok && bytes + (st->has_free ? st->free_bytes : 0) >= LEAVE_OUT_MIN_TOTAL &&
+            start_layout(fs))
+                fat_layout_finish(&st->layout, fs->size, (const char **)names, n_names,
+                                  st->has_free ? st->free_bytes : UINT64_MAX, ret);
         else
                 fat_layout_cancel(&st->layout);
         free_list(names, n_names);
