@@ -25,6 +25,9 @@ def r3: . * 1000 | round / 1000;
          value: (median("configure-guestfish"; "guestfish") / $cfg | round), limit: ">= 1"} else empty end),
       {name: "configure 30 GB / 1.7 GB apparent size (median ratio)",
        value: (median("configure-size"; "balena-img-30GB") / median("configure-size"; "balena-img-1.7GB") | r3),
+       limit: "0.8 .. 1.2"},
+      {name: "configure, boot partition stored dense / sparse (median ratio, informational)",
+       value: (median("configure-size"; "balena-img-dense-boot") / median("configure-size"; "balena-img-1.7GB") | r3),
        limit: "0.8 .. 1.2"}
     ] | map(. + {met: (
         if .limit | startswith("<= ") then .value <= (.limit[3:] | tonumber)
