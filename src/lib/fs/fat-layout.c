@@ -124,11 +124,13 @@ static int parse_clusters(char *out, const struct geometry *g, uint64_t part_siz
 }
 
 /* The clusters no file or folder shown holds, into *ret, if they add up to the
- * free space mtools counts (free_bytes): then no cluster in use by anything
+ * free space mdir reports (free_bytes): then no cluster in use by anything
  * mshowfat was not shown (or a chain no entry leads to) is among them, and
- * mtools writes into none of the others. Else nothing. An image whose free
- * space is stored as data (not sparse: what unzip makes) would otherwise have
- * it all copied and compared. */
+ * mtools writes into none of the others. Else nothing. (On FAT32 mdir takes
+ * the count the info sector keeps; a stale one makes the sums differ, short of
+ * a coincidence that could let through only a chain no entry leads to, as
+ * every folder is shown.) An image whose free space is stored as data (not
+ * sparse: what unzip makes) would otherwise have it all copied and compared. */
 static int free_clusters(const struct geometry *g, const struct range_set *cold,
                          const struct range_set *hot, uint64_t free_bytes,
                          struct range_set *ret)

@@ -1292,7 +1292,8 @@ static void fat_expect_change(struct bimg_fs *fs)
                 start_layout(fs);
 }
 
-/* The files of the cached whole tree that none of paths touch. */
+/* The files of the cached whole tree that none of paths touch, and the free
+ * space (fat-layout.c says when). */
 static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,
                           struct range_set *ret)
 {
