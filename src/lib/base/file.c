@@ -85,8 +85,8 @@ const char *file_tmp_dir(void)
 }
 
 /* Memory-backed when the user did not choose: files that live a few
- * milliseconds cost an on-disk filesystem journal work for nothing (1.6 ms of
- * a 18 ms configure on ext4). */
+ * milliseconds cost journal work on an on-disk filesystem for nothing (1.6 ms
+ * of an 18 ms configure on ext4). */
 const char *file_scratch_dir(void)
 {
         const char *tmp = getenv("TMPDIR");
