@@ -3,7 +3,8 @@
 # cp into and out of the ext4 partitions (rootA, state, data) of mbr-v8 and
 # gpt-fat32, read back with debugfs (cat, stat, dump, rdump): bytes, sizes,
 # inode kept on replace, old blocks freed, e2fsck -fn clean, the filesystem
-# features kept, and no byte outside the written partition changed.
+# features kept, and no byte outside the written partition changed; and on a
+# rootA stored dense, with old bytes in its free blocks.
 . "$top_srcdir/tests/lib.sh"
 
 for t in jq sfdisk debugfs dumpe2fs e2fsck; do
@@ -220,5 +221,29 @@ for f in mbr-v8 gpt-fat32; do
         done
         rm -f "$img"
 done
+
+# rootA stored dense (free space as data, as unzip leaves a released image), its
+# free blocks holding old bytes: a change leaves them out of its staged copy, and
+# what it writes and every file it does not touch read back right.
+img=$(fixture mbr-v8)
+rp=$(fact mbr-v8 rootA_part)
+head -c 3000000 /dev/urandom >"$H/dense-garbage"
+head -c 300000 /dev/urandom >"$H/dense-new"
+head -c 70000 /dev/urandom >"$H/dense-kept"
+expect_exit 0 "$B" cp "$H/dense-kept" "$img:rootA/dense-kept.bin"
+expect_exit 0 "$B" cp "$H/dense-garbage" "$img:rootA/dense-garbage.bin"
+expect_exit 0 "$B" rm "$img:rootA/dense-garbage.bin"       # its blocks: free, not zero
+dd if="$img" of="$img" bs=512 skip="$(($(part_offset "$img" "$rp") / 512))" \
+        seek="$(($(part_offset "$img" "$rp") / 512))" count="$(($(part_size "$img" "$rp") / 512))" \
+        conv=notrunc status=none
+expect_exit 0 "$B" cp "$H/dense-new" "$img:rootA/dense-new.bin"
+expect_exit 0 "$B" cp "$H/dense-kept" "$img:rootA/etc/dense-small.bin"
+for pair in dense-new.bin:dense-new dense-kept.bin:dense-kept etc/dense-small.bin:dense-kept; do
+        dbg "$img" "$rp" "cat /${pair%%:*}" >"$WORK/got"
+        cmp -s "$WORK/got" "$H/${pair#*:}" || fail "dense rootA: /${pair%%:*} differs"
+        ok
+done
+fsck_ext "$img" "$rp"
+rm -f "$img"
 
 done_testing

@@ -1096,6 +1096,40 @@ static int ext4_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_
         return 0;
 }
 
+/* The free blocks: a change never reads one (libext2fs zeroes or fills a block
+ * it allocates before it is used), so its staged copy need not hold them. An
+ * image whose free space is stored as data (not sparse: what unzip makes)
+ * would otherwise have all of it copied and compared. Nothing when the bitmap
+ * cannot be read. */
+static void ext4_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,
+                           struct range_set *ret)
+{
+        ext2_filsys e2 = fs_e2(fs);
+        blk64_t end = ext2fs_blocks_count(e2->super), at = e2->super->s_first_data_block;
+        uint64_t bs = e2->blocksize;
+
+        (void)paths;    /* a change's own blocks are in use, or freed by it first */
+        (void)n;
+        if (!e2->block_map && ext2fs_read_block_bitmap(e2) != 0)
+                return;
+        while (at < end) {
+                blk64_t first_free, next_used;
+
+                if (ext2fs_find_first_zero_block_bitmap2(e2->block_map, at, end - 1,
+                                                         &first_free) != 0)
+                        break;
+                if (ext2fs_find_first_set_block_bitmap2(e2->block_map, first_free, end - 1,
+                                                        &next_used) != 0)
+                        next_used = end;
+                if (range_add(ret, first_free * bs, next_used * bs) < 0) {
+                        range_free(ret);        /* less left out, never more */
+                        return;
+                }
+                at = next_used;
+        }
+        range_shrink_to(ret, FS_LEAVE_OUT_ALIGN);
+}
+
 const struct bimg_fs_ops ext4_ops = {
         .name = "ext4",
         .open = ext4_open,
@@ -1107,4 +1141,5 @@ const struct bimg_fs_ops ext4_ops = {
         .mkdir = ext4_mkdir,
         .remove = ext4_remove,
         .free_space = ext4_free_space,
+        .leave_out = ext4_leave_out,
 };

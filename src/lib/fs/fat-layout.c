@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "fs/fat-layout.h"
+#include "fs/fs.h"
 
-#define LEAVE_OUT_ALIGN (64u * 1024)    /* whole blocks of the copy, whatever its filesystem */
 
 struct geometry {
         uint64_t data_start;    /* bytes from the partition's start */
@@ -224,8 +224,8 @@ int fat_layout_finish(struct fat_layout_run *run, uint64_t part_size, const char
                         r = range_subtract(&cold, &hot);
                 /* each cut to whole blocks alone: a block mtools writes part of
                  * must hold no file's bytes, as the rest reads back as zeros */
-                range_shrink_to(&cold, LEAVE_OUT_ALIGN);
-                range_shrink_to(&unused, LEAVE_OUT_ALIGN);
+                range_shrink_to(&cold, FS_LEAVE_OUT_ALIGN);
+                range_shrink_to(&unused, FS_LEAVE_OUT_ALIGN);
                 if (r == 0)
                         r = range_add_set(&cold, &unused);
                 range_normalize(&cold);

@@ -8,6 +8,10 @@
 
 struct bimg_fs_ops;
 
+/* What a leave_out returns is cut inwards to whole blocks of this size: whole
+ * blocks of a staged copy, whatever filesystem holds it. */
+#define FS_LEAVE_OUT_ALIGN (64u * 1024)
+
 /* One file to write: host_path (absolute) becomes path. */
 struct fs_put {
         const char *host_path;
