@@ -1096,22 +1096,50 @@ static int ext4_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_
         return 0;
 }
 
+struct block_ranges {
+        struct range_set *set;
+        uint64_t block_size;
+};
+
+static int note_block(ext2_filsys e2, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_t ref_blk,
+                      int ref_offset, void *data)
+{
+        struct block_ranges *b = data;
+
+        (void)e2;
+        (void)blockcnt;
+        (void)ref_blk;
+        (void)ref_offset;
+        return range_add(b->set, *blocknr * b->block_size, (*blocknr + 1) * b->block_size) < 0
+                       ? BLOCK_ABORT
+                       : 0;
+}
+
 /* The free blocks: a change never reads one (libext2fs zeroes or fills a block
- * it allocates before it is used), so its staged copy need not hold them. An
- * image whose free space is stored as data (not sparse: what unzip makes)
- * would otherwise have all of it copied and compared. Nothing when the bitmap
- * cannot be read. */
+ * it allocates before it is used), so its staged copy need not hold them; nor
+ * the journal's, which libext2fs never reads or writes (it refuses to write
+ * where the journal needs recovery). An image whose free space is stored as
+ * data (not sparse: what unzip makes) would otherwise have all of it copied and
+ * compared. Nothing when the bitmap cannot be read. */
 static void ext4_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n,
                            struct range_set *ret)
 {
         ext2_filsys e2 = fs_e2(fs);
         blk64_t end = ext2fs_blocks_count(e2->super), at = e2->super->s_first_data_block;
         uint64_t bs = e2->blocksize;
+        struct block_ranges journal = { ret, bs };
 
         (void)paths;    /* a change's own blocks are in use, or freed by it first */
         (void)n;
         if (!e2->block_map && ext2fs_read_block_bitmap(e2) != 0)
                 return;
+        if (ext2fs_has_feature_journal(e2->super) && e2->super->s_journal_inum &&
+            ext2fs_block_iterate3(e2, e2->super->s_journal_inum,
+                                  BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY, NULL,
+                                  note_block, &journal) != 0) {
+                range_free(ret);
+                return;
+        }
         while (at < end) {
                 blk64_t first_free, next_used;
 
@@ -1127,6 +1155,7 @@ static void ext4_leave_out(struct bimg_fs *fs, const char *const *paths, size_t 
                 }
                 at = next_used;
         }
+        range_normalize(ret);
         range_shrink_to(ret, FS_LEAVE_OUT_ALIGN);
 }
 
