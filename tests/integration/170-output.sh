@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# -o OUT: the input is only read, OUT is a sparse copy with the change, written
-# under a temporary name and renamed when complete; failures leave no OUT.
+# -o OUT: the input is only read, OUT is a sparse copy with the change (from a
+# dense input too), written under a temporary name and renamed when complete;
+# failures leave no OUT.
 . "$top_srcdir/tests/lib.sh"
 img=$(fixture mbr-v8)
 before=$(checksum "$img")
@@ -73,5 +74,21 @@ expect_stdout "unchanged"
 expect_exit 2 "$BALENA_IMG" splash "$img" --extract "$WORK/x.png" -o "$WORK/s2.img"
 expect_exit 2 "$BALENA_IMG" cp "$img:boot/config.json" "$WORK/cfg.json" -o "$WORK/s3.img"
 expect_eq "$(checksum "$img")" "$before" "input after every -o command"
+
+# an input stored dense (every byte written, as unzip leaves a released image):
+# OUT is still sparse, and byte for byte the OUT of its sparse twin
+SOURCE_DATE_EPOCH=1700000000
+export SOURCE_DATE_EPOCH
+cp --sparse=never "$img" "$WORK/dense.img"
+expect_exit 0 "$BALENA_IMG" configure "$WORK/dense.img" -o "$WORK/dense-out.img" \
+        --hostname out-dense
+expect_exit 0 "$BALENA_IMG" configure "$img" -o "$WORK/twin-out.img" --hostname out-dense
+cmp -s "$WORK/dense-out.img" "$WORK/twin-out.img" || fail "the OUT of a dense input differs"
+ok
+dense_kib=$(du -k "$WORK/dense-out.img" | cut -f1)
+[ "$dense_kib" -le $((in_kib + 2048)) ] ||
+        fail "OUT of a dense input is not sparse: $dense_kib KiB for $in_kib KiB"
+ok
+unset SOURCE_DATE_EPOCH
 no_leftovers
 done_testing

@@ -182,21 +182,22 @@ int file_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
  * filesystem: EXDEV on this kernel). */
 static int copy_by_hand(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t len)
 {
-        static char buf[1 << 20];
+        size_t size = 1u << 20;
+        char *buf = malloc(size);       /* not static: batch copies in several threads */
+        int r = buf ? 0 : -ENOMEM;
 
-        while (len > 0) {
-                size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
-                int r = file_pread_all(in, buf, n, in_off);
+        while (r == 0 && len > 0) {
+                size_t n = len < size ? (size_t)len : size;
 
+                r = file_pread_all(in, buf, n, in_off);
                 if (r == 0)
                         r = file_pwrite_all(out, buf, n, out_off);
-                if (r < 0)
-                        return r;
                 in_off += n;
                 out_off += n;
                 len -= n;
         }
-        return 0;
+        free(buf);
+        return r;
 }
 
 int file_copy(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t len)

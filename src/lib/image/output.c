@@ -2,13 +2,15 @@
 /*
  * -o OUT: a command changes a copy of the image, never the input. The copy is
  * made beside OUT under a temporary name, sparse (only the data ranges are
- * copied, or the whole file is cloned where the filesystem can), changed, then
+ * copied, without their blocks of zeros when the input is stored dense, or the
+ * whole file is cloned where the filesystem can), changed, then
  * synced and renamed into place: an interrupted run leaves no half-written OUT.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,29 +31,73 @@ struct bimg_output {
 struct sparse_copy {
         int in, out;
         uint64_t size;
+        char *buf;              /* dense inputs: a piece read back to find zeros */
 };
+
+#define PIECE (1u << 20)
+#define ZERO_BLOCK 4096u        /* what a filesystem can leave a hole */
+
+static bool all_zero(const char *p, size_t len)
+{
+        return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+/* [start, end) read back piece by piece, every 4 KiB block of zeros left a hole:
+ * an input stored dense (as unzip leaves it) still gives a sparse OUT. */
+static int copy_skipping_zeros(const struct sparse_copy *c, uint64_t start, uint64_t end)
+{
+        for (uint64_t pos = start; pos < end;) {
+                size_t n = end - pos < PIECE ? (size_t)(end - pos) : PIECE, from = 0, b = 0;
+                int r = file_pread_all(c->in, c->buf, n, pos);
+
+                while (r == 0 && b < n) {       /* from: where the run of data began */
+                        size_t len = n - b < ZERO_BLOCK ? n - b : ZERO_BLOCK;
+
+                        if (all_zero(c->buf + b, len)) {
+                                if (from < b)
+                                        r = file_pwrite_all(c->out, c->buf + from, b - from,
+                                                            pos + from);
+                                from = b + len;
+                        }
+                        b += len;
+                }
+                if (r == 0 && from < n)
+                        r = file_pwrite_all(c->out, c->buf + from, n - from, pos + from);
+                if (r < 0)
+                        return r;
+                pos += n;
+        }
+        return 0;
+}
 
 static int copy_data_range(uint64_t start, uint64_t end, void *data)
 {
         const struct sparse_copy *c = data;
-        int r = file_copy(c->in, start, c->out, start, end - start);
+        int r = c->buf ? copy_skipping_zeros(c, start, end)
+                       : file_copy(c->in, start, c->out, start, end - start);
 
         if (r == 0)
                 progress_report("copying", end, c->size);
         return r;
 }
 
-/* Holes stay holes: only the data ranges SEEK_DATA finds are copied. */
+/* Holes stay holes: only the data ranges SEEK_DATA finds are copied, and on an
+ * input mostly stored as data, its blocks of zeros are left out too. */
 static int copy_sparse(int in, int out, uint64_t size)
 {
-        struct sparse_copy c = { in, out, size };
+        struct sparse_copy c = { in, out, size, NULL };
+        struct stat st;
         int r;
 
         if (ioctl(out, FICLONE, in) == 0)       /* a whole-file clone, where offered */
                 return 0;
+        if (fstat(in, &st) == 0 && (uint64_t)st.st_blocks * 512 > size / 2 &&
+            !(c.buf = malloc(PIECE)))
+                return -ENOMEM;
         r = file_data_ranges(in, size, copy_data_range, &c);
         if (r == 0)
                 progress_report("copying", size, size);
+        free(c.buf);
         return r;
 }
 
