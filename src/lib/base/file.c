@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,6 +177,34 @@ int file_pread_all(int fd, void *buf, size_t len, uint64_t offset)
 int file_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
 {
         return transfer(fd, (char *)buf, len, offset, true);
+}
+
+#define ZERO_BLOCK 4096u        /* what a filesystem can leave a hole */
+
+static bool all_zero(const char *p, size_t len)
+{
+        return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+int file_pwrite_sparse(int fd, const void *buf, size_t len, uint64_t offset)
+{
+        const char *p = buf;
+        size_t from = 0, b = 0;         /* from: where the run of data began */
+        int r = 0;
+
+        while (r == 0 && b < len) {
+                size_t n = len - b < ZERO_BLOCK ? len - b : ZERO_BLOCK;
+
+                if (all_zero(p + b, n)) {
+                        if (from < b)
+                                r = file_pwrite_all(fd, p + from, b - from, offset + from);
+                        from = b + n;
+                }
+                b += n;
+        }
+        if (r == 0 && from < len)
+                r = file_pwrite_all(fd, p + from, len - from, offset + from);
+        return r;
 }
 
 /* Plain pread/pwrite, where copy_file_range is not offered (another

@@ -51,6 +51,9 @@ int file_data_ranges_in(int fd, uint64_t from, uint64_t to, file_range_fn fn, vo
  * the end of the file). */
 int file_pread_all(int fd, void *buf, size_t len, uint64_t offset);
 int file_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
+/* file_pwrite_all, but each 4 KiB block of buf that holds only zeros is not
+ * written (it stays a hole where the file has one). 0, or -errno. */
+int file_pwrite_sparse(int fd, const void *buf, size_t len, uint64_t offset);
 
 /* Copy len bytes of in at in_off to out at out_off with copy_file_range (which
  * clones where the filesystem can), or pread/pwrite where it is not offered.

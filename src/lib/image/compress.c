@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/dl.h"
+#include "base/file.h"
 #include "base/path.h"
 #include "base/progress.h"
 #include "image/image.h"
@@ -229,37 +230,6 @@ static int load(struct bimg_error *err)
         return dl_load(&libarchive, err);
 }
 
-static bool all_zero(const char *buf, size_t len)
-{
-        return len == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, len - 1) == 0);
-}
-
-/* Write len bytes at *pos, leaving blocks of zeros as holes. */
-static int write_sparse(int fd, const char *buf, size_t len, uint64_t *pos)
-{
-        for (size_t off = 0; off < len;) {
-                size_t n = len - off > 4096 ? 4096 : len - off;
-
-                if (!all_zero(buf + off, n)) {
-                        size_t done = 0;
-
-                        while (done < n) {
-                                ssize_t w = pwrite(fd, buf + off + done, n - done,
-                                                   (off_t)(*pos + done));
-
-                                if (w < 0 && errno == EINTR)
-                                        continue;
-                                if (w <= 0)
-                                        return -1;
-                                done += (size_t)w;
-                        }
-                }
-                off += n;
-                *pos += n;
-        }
-        return 0;
-}
-
 int uncompress_image(int in, const char *path, int out_fd, struct bimg_error *err)
 {
         struct archive_entry *entry;
@@ -269,7 +239,7 @@ int uncompress_image(int in, const char *path, int out_fd, struct bimg_error *er
         struct stat st;
         off_t off;
         bool found = false;
-        int ret = -1;
+        int ret = -1, r;
 
         if (load(err) < 0)
                 return -1;
@@ -309,10 +279,12 @@ int uncompress_image(int in, const char *path, int out_fd, struct bimg_error *er
                         goto archive_error;
                 if (n == 0)
                         break;
-                if (write_sparse(out_fd, buf, (size_t)n, &pos) < 0) {
-                        bimg_fail_errno(err, BIMG_E_IO, errno, "cannot unpack '%s'", path);
+                r = file_pwrite_sparse(out_fd, buf, (size_t)n, pos);
+                if (r < 0) {
+                        bimg_fail_errno(err, BIMG_E_IO, -r, "cannot unpack '%s'", path);
                         goto out;
                 }
+                pos += (uint64_t)n;
                 /* libarchive reads the fd in order: its offset is how far it got */
                 off = lseek(in, 0, SEEK_CUR);
                 if (off > 0 && (uint64_t)off < packed)

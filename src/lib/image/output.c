@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,34 +34,17 @@ struct sparse_copy {
 };
 
 #define PIECE (1u << 20)
-#define ZERO_BLOCK 4096u        /* what a filesystem can leave a hole */
-
-static bool all_zero(const char *p, size_t len)
-{
-        return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
-}
 
 /* [start, end) read back piece by piece, every 4 KiB block of zeros left a hole:
  * an input stored dense (as unzip leaves it) still gives a sparse OUT. */
 static int copy_skipping_zeros(const struct sparse_copy *c, uint64_t start, uint64_t end)
 {
         for (uint64_t pos = start; pos < end;) {
-                size_t n = end - pos < PIECE ? (size_t)(end - pos) : PIECE, from = 0, b = 0;
+                size_t n = end - pos < PIECE ? (size_t)(end - pos) : PIECE;
                 int r = file_pread_all(c->in, c->buf, n, pos);
 
-                while (r == 0 && b < n) {       /* from: where the run of data began */
-                        size_t len = n - b < ZERO_BLOCK ? n - b : ZERO_BLOCK;
-
-                        if (all_zero(c->buf + b, len)) {
-                                if (from < b)
-                                        r = file_pwrite_all(c->out, c->buf + from, b - from,
-                                                            pos + from);
-                                from = b + len;
-                        }
-                        b += len;
-                }
-                if (r == 0 && from < n)
-                        r = file_pwrite_all(c->out, c->buf + from, n - from, pos + from);
+                if (r == 0)
+                        r = file_pwrite_sparse(c->out, c->buf, n, pos);
                 if (r < 0)
                         return r;
                 pos += n;
