@@ -143,10 +143,11 @@ int spawn_finish(struct spawn_job *job, struct bimg_run_result *res, struct bimg
 
 void spawn_abandon(struct spawn_job *job)
 {
+        struct bimg_error ignored = { 0 };
+        struct bimg_run_result res;
+
         kill(job->pid, SIGKILL);
-        while (waitpid(job->pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        close(job->errfd);
+        spawn_finish(job, &res, &ignored);      /* reaped: what it says is not wanted */
         if (job->out_fd >= 0)
                 close(job->out_fd);
         job->out_fd = -1;
