@@ -78,11 +78,19 @@ void file_size_text(uint64_t bytes, char *buf, size_t size)
                 snprintf(buf, size, "%.1f MiB", (double)bytes / (1024 * 1024));
 }
 
-const char *file_tmp_dir(void)
+/* TMPDIR when the user set it to an absolute path, else NULL */
+static const char *user_tmp_dir(void)
 {
         const char *tmp = getenv("TMPDIR");
 
-        return tmp && tmp[0] == '/' ? tmp : "/tmp";
+        return tmp && tmp[0] == '/' ? tmp : NULL;
+}
+
+const char *file_tmp_dir(void)
+{
+        const char *tmp = user_tmp_dir();
+
+        return tmp ? tmp : "/tmp";
 }
 
 /* Memory-backed when the user did not choose: files that live a few
@@ -90,9 +98,9 @@ const char *file_tmp_dir(void)
  * of an 18 ms configure on ext4). */
 const char *file_scratch_dir(void)
 {
-        const char *tmp = getenv("TMPDIR");
+        const char *tmp = user_tmp_dir();
 
-        if (tmp && tmp[0] == '/')
+        if (tmp)
                 return tmp;
         return access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
 }
