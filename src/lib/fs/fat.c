@@ -61,7 +61,6 @@ struct fat_state {
         uint64_t free_bytes;
         char drive[48];         /* "/dev/fd/3@@4194304" */
         struct fat_layout_run layout;   /* started by fat_expect_change(), until a write */
-        bool change_expected;           /* ...before the tree was listed */
 };
 
 static void free_dir(struct fat_dir *d)
@@ -476,7 +475,8 @@ static void finish_tree_listing(struct bimg_fs *fs, struct spawn_job *job)
             res.exit_status == 0)
                 parse_tree(fs->priv, out);
         free(out);
-        if (((struct fat_state *)fs->priv)->change_expected)
+        /* minfo running already: a change was announced before the listing */
+        if (((struct fat_state *)fs->priv)->layout.info_started)
                 fat_expect_change(fs);
 }
 
@@ -1176,6 +1176,11 @@ static int fat_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_e
  * worth the two tool runs that find where they lie. */
 #define LEAVE_OUT_MIN_TOTAL (1u << 20)
 
+static bool worth_leaving_out(const struct fat_state *st, uint64_t file_bytes)
+{
+        return file_bytes + (st->has_free ? st->free_bytes : 0) >= LEAVE_OUT_MIN_TOTAL;
+}
+
 /* "::" + the path of entry e of folder d: malloc'd, NULL when out of memory */
 static char *entry_target(const struct fat_dir *d, const struct fat_entry *e)
 {
@@ -1281,14 +1286,13 @@ static void fat_expect_change(struct bimg_fs *fs)
         uint64_t bytes = 0;
 
         if (!st->listed_tree) {
-                st->change_expected = true;
                 fat_layout_start_info(fs->image_fd, st->drive, &st->layout);
                 return;
         }
         for (size_t i = 0; st->whole_tree && i < st->n_dirs; i++)
                 for (size_t j = 0; j < st->dirs[i].n; j++)
                         bytes += st->dirs[i].entries[j].st.size;
-        if (bytes + (st->has_free ? st->free_bytes : 0) >= LEAVE_OUT_MIN_TOTAL)
+        if (worth_leaving_out(st, bytes))
                 start_layout(fs);
 }
 
@@ -1329,8 +1333,7 @@ static void fat_leave_out(struct bimg_fs *fs, const char *const *paths, size_t n
                         }
                 }
         }
-        if (ok && bytes + (st->has_free ? st->free_bytes : 0) >= LEAVE_OUT_MIN_TOTAL &&
-            start_layout(fs))
+        if (ok && worth_leaving_out(st, bytes) && start_layout(fs))
                 fat_layout_finish(&st->layout, fs->size, (const char **)names, n_names,
                                   st->has_free ? st->free_bytes : UINT64_MAX, ret);
         else
