@@ -58,19 +58,18 @@ while [ $i -lt 120 ]; do
         head -c 30000 /dev/urandom >"$fw/overlays/overlay-$i.dtbo"
         i=$((i + 1))
 done
-fw_off=$(($(sfdisk -J "$base" | jq '.partitiontable.partitions[0].start') * 512))
-mcopy -s -o -i "$base@@$fw_off" "$fw"/* ::/
+boot=$(sfdisk -J "$base" | jq -r '.partitiontable.partitions[0] | "\(.start) \(.size)"')
+boot_start=${boot% *} boot_sectors=${boot#* }
+off=$((boot_start * 512))
+mcopy -s -o -i "$base@@$off" "$fw"/* ::/
 # the same layout at 30 GB apparent: the extended partition and resin-data, its
 # last logical one, grown to the end of the file
 cp --sparse=always "$base" "$big"
 truncate -s 30G "$big"
 echo ',+' | sfdisk -q --no-reread --no-tell-kernel -N 4 "$big" >/dev/null
 echo ',+' | sfdisk -q --no-reread --no-tell-kernel -N 6 "$big" >/dev/null
-boot_start=$(sfdisk -J "$base" | jq '.partitiontable.partitions[0].start')
-off=$((boot_start * 512))
 # the boot partition stored dense, free space included (what unzip of a
 # released image leaves: no holes), written over a fresh copy by the dense case
-boot_sectors=$(sfdisk -J "$base" | jq '.partitiontable.partitions[0].size')
 dense_boot=$work/boot-dense.bin
 dd if="$base" of="$dense_boot" bs=512 skip="$boot_start" count="$boot_sectors" status=none
 
