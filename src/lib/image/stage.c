@@ -19,7 +19,10 @@
 #include "base/path.h"
 #include "image/image.h"
 
-#define DIFF_CHUNK (1u << 20)
+/* Under malloc's mmap threshold (128 KiB): two 1 MiB buffers were fresh
+ * mappings, each page faulted in and zeroed to compare a few hundred KiB of
+ * FAT metadata (0.5 ms of a 15 ms configure; 0.16 ms with these). */
+#define DIFF_CHUNK (64u * 1024)
 #define DIFF_BLOCK 4096u        /* what a filesystem writes at once, at most one sector less */
 
 /* A nameless file in the image's folder (same filesystem: copies can be
