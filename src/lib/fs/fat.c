@@ -245,18 +245,63 @@ static size_t utf8_span(const char *s, size_t len, size_t chars)
         return chars == 0 ? i : len + 1;
 }
 
+/* A run of digits at *p (before end) as an int, *p moved past it; -1 if none. */
+static int read_int(const char **p, const char *end)
+{
+        int v = 0;
+        const char *start = *p;
+
+        for (; *p < end && isdigit((unsigned char)**p) && *p - start < 9; (*p)++)
+                v = v * 10 + (**p - '0');
+        return *p > start ? v : -1;
+}
+
+static void skip_blanks(const char **p, const char *end)
+{
+        while (*p < end && **p == ' ')
+                (*p)++;
+}
+
+/* The character at *p is c: step past it. */
+static bool take(const char **p, const char *end, char c)
+{
+        if (*p >= end || **p != c)
+                return false;
+        (*p)++;
+        return true;
+}
+
+/* "YYYY-MM-DD  HH:MM" (the blanks before it skipped) into tm, *p moved past it.
+ * By hand: three sscanf calls a line were a third of reading a listing. */
+static int parse_when(const char **p, const char *end, struct tm *tm)
+{
+        int year, month, day, hour, minute;
+
+        skip_blanks(p, end);
+        if ((year = read_int(p, end)) < 0 || !take(p, end, '-') ||
+            (month = read_int(p, end)) < 0 || !take(p, end, '-') ||
+            (day = read_int(p, end)) < 0 || !take(p, end, ' '))
+                return -1;
+        skip_blanks(p, end);
+        if ((hour = read_int(p, end)) < 0 || !take(p, end, ':') ||
+            (minute = read_int(p, end)) < 0)
+                return -1;
+        *tm = (struct tm){ .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day,
+                           .tm_hour = hour, .tm_min = minute };
+        return 0;
+}
+
 /* One mdir entry line: "NAME     EXT   SIZE|<DIR> YYYY-MM-DD  HH:MM  [long name]".
  * The 8.3 columns are padded by characters, and a short name can hold
  * non-ASCII ones ("CAFÉCR~1"), so they are measured in characters. */
 static int parse_entry(const char *line, size_t len, struct fat_entry *ret)
 {
-        char base[40], ext[16], date[16], clock[8], *name;
+        char base[40], ext[16], *name;
         size_t base_end = utf8_span(line, len, 8), ext_end;
         const char *p, *end = line + len;
         struct tm tm = { 0 };
         bool is_dir = false;
         uint64_t size = 0;
-        int n;
 
         if (base_end >= len || base_end >= sizeof(base) || line[base_end] != ' ')
                 return -1;
@@ -275,14 +320,8 @@ static int parse_entry(const char *line, size_t len, struct fat_entry *ret)
                 for (; p < end && isdigit((unsigned char)*p); p++)
                         size = size * 10 + (uint64_t)(*p - '0');
         }
-        if (sscanf(p, " %15s %7s%n", date, clock, &n) != 2)
+        if (parse_when(&p, end, &tm) < 0)
                 return -1;
-        p += n;
-        if (sscanf(date, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3 ||
-            sscanf(clock, "%d:%d", &tm.tm_hour, &tm.tm_min) != 2)
-                return -1;
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
         snprintf(ret->short_name, sizeof(ret->short_name), "%s%s%s", base, ext[0] ? "." : "",
                  ext);
         if (end - p > 2 && p[0] == ' ' && p[1] == ' ')
@@ -312,7 +351,7 @@ static int parse_listing(struct fat_state *st, const char *out, struct fat_dir *
 
                 if (len > 0 && line[len - 1] == '\r')
                         len--;
-                if (strstr(line, "bytes free") && (!nl || strstr(line, "bytes free") < nl)) {
+                if (memmem(line, len, "bytes free", 10)) {       /* in this line only */
                         if (parse_size(line, &st->free_bytes) == 0)
                                 st->has_free = true;
                 } else if (len > 0 && line[0] != ' ' && strncmp(line, "Directory for ", 14) != 0) {
