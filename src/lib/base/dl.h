@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Heavy libraries (libnm, libcrypto, libarchive) are loaded on first use, not
- * at start (style guide 2.8): each owning file keeps a table of function
- * pointers, declared with the real prototypes, and fills it with dl_load().
+ * Heavy libraries (libnm, libcrypto, libarchive, libpng) are loaded on first
+ * use, not at start (style guide 2.8): each owning file keeps a table of
+ * function pointers, declared with the real prototypes, and fills it with
+ * dl_load().
  */
 #ifndef BIMG_DL_H
 #define BIMG_DL_H

@@ -11,6 +11,7 @@
 #include "balena-img.h"
 #include "config/crypto.h"
 #include "net/net.h"
+#include "ops/png.h"
 
 enum kind {
         STRING,         /* const char * */
@@ -130,6 +131,9 @@ static void preload_for(const char *name)
 {
         static const char *const nm[] = { "wifi-ssid", "static-ip", "apn", "system-connection" };
         static const char *const crypto[] = { "ssh-key", "root-ca" };
+
+        if (strcmp(name, "splash") == 0)
+                png_preload();
 
         for (size_t i = 0; i < sizeof(nm) / sizeof(nm[0]); i++)
                 if (strcmp(name, nm[i]) == 0)

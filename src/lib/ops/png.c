@@ -5,6 +5,10 @@
  * by chunk, so a file that ends early is reported as truncated and no claimed chunk
  * length can make libpng allocate more than the file holds; then libpng decodes
  * every row from memory, which checks every CRC and the whole zlib stream.
+ *
+ * libpng (with zlib and libm under it) cost every command 0.2 ms at start, and
+ * only splash logos need it: it is loaded on first use (style guide 2.8), after
+ * the checks that need no decoding, through the sym_* table below.
  */
 #include <inttypes.h>
 #include <png.h>
@@ -15,7 +19,78 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/dl.h"
 #include "ops/png.h"
+
+static typeof(png_create_read_struct) *sym_png_create_read_struct;
+static typeof(png_create_info_struct) *sym_png_create_info_struct;
+static typeof(png_destroy_read_struct) *sym_png_destroy_read_struct;
+static typeof(png_error) *sym_png_error;
+static typeof(png_get_error_ptr) *sym_png_get_error_ptr;
+static typeof(png_get_io_ptr) *sym_png_get_io_ptr;
+static typeof(png_get_rowbytes) *sym_png_get_rowbytes;
+static typeof(png_get_IHDR) *sym_png_get_IHDR;
+static typeof(png_set_longjmp_fn) *sym_png_set_longjmp_fn;
+static typeof(png_longjmp) *sym_png_longjmp;
+static typeof(png_read_end) *sym_png_read_end;
+static typeof(png_read_info) *sym_png_read_info;
+static typeof(png_read_row) *sym_png_read_row;
+static typeof(png_read_update_info) *sym_png_read_update_info;
+static typeof(png_set_add_alpha) *sym_png_set_add_alpha;
+static typeof(png_set_benign_errors) *sym_png_set_benign_errors;
+static typeof(png_set_chunk_malloc_max) *sym_png_set_chunk_malloc_max;
+static typeof(png_set_crc_action) *sym_png_set_crc_action;
+static typeof(png_set_expand) *sym_png_set_expand;
+static typeof(png_set_gray_to_rgb) *sym_png_set_gray_to_rgb;
+static typeof(png_set_interlace_handling) *sym_png_set_interlace_handling;
+static typeof(png_set_keep_unknown_chunks) *sym_png_set_keep_unknown_chunks;
+static typeof(png_set_option) *sym_png_set_option;
+static typeof(png_set_read_fn) *sym_png_set_read_fn;
+static typeof(png_set_strip_16) *sym_png_set_strip_16;
+static typeof(png_set_user_limits) *sym_png_set_user_limits;
+
+static const struct dl_sym png_syms[] = {
+        DL_SYM(png_create_read_struct),
+        DL_SYM(png_create_info_struct),
+        DL_SYM(png_destroy_read_struct),
+        DL_SYM(png_error),
+        DL_SYM(png_get_error_ptr),
+        DL_SYM(png_get_io_ptr),
+        DL_SYM(png_get_rowbytes),
+        DL_SYM(png_get_IHDR),
+        DL_SYM(png_set_longjmp_fn),
+        DL_SYM(png_longjmp),
+        DL_SYM(png_read_end),
+        DL_SYM(png_read_info),
+        DL_SYM(png_read_row),
+        DL_SYM(png_read_update_info),
+        DL_SYM(png_set_add_alpha),
+        DL_SYM(png_set_benign_errors),
+        DL_SYM(png_set_chunk_malloc_max),
+        DL_SYM(png_set_crc_action),
+        DL_SYM(png_set_expand),
+        DL_SYM(png_set_gray_to_rgb),
+        DL_SYM(png_set_interlace_handling),
+        DL_SYM(png_set_keep_unknown_chunks),
+        DL_SYM(png_set_option),
+        DL_SYM(png_set_read_fn),
+        DL_SYM(png_set_strip_16),
+        DL_SYM(png_set_user_limits),
+};
+
+static struct dl_lib libpng = {
+        .soname = "libpng16.so.16",
+        .package = "libpng16-16",
+        .purpose = "Splash logos",
+        .syms = png_syms,
+        .n_syms = sizeof(png_syms) / sizeof(png_syms[0]),
+        .rank = 2,              /* checked after the config and the profiles */
+};
+
+void png_preload(void)
+{
+        dl_preload(&libpng);
+}
 
 #define MAX_SIDE 16384u                         /* pixels, either way */
 #define MAX_DECODED (UINT64_C(256) << 20)       /* bytes of 8-bit RGBA, as plymouth holds it */
@@ -286,7 +361,7 @@ static int check_size(const unsigned char *p, size_t len, const char *origin,
 
 static void on_error(png_structp png, png_const_charp message)
 {
-        struct decoder *d = png_get_error_ptr(png);
+        struct decoder *d = sym_png_get_error_ptr(png);
         size_t n = 0;
 
         /* copy, without the dots libpng puts in front of some messages to tell its
@@ -298,12 +373,12 @@ static void on_error(png_structp png, png_const_charp message)
                         d->error[n++] = *p;
         }
         d->error[n] = '\0';
-        png_longjmp(png, 1);
+        sym_png_longjmp(png, 1);
 }
 
 static void on_warning(png_structp png, png_const_charp message)
 {
-        struct decoder *d = png_get_error_ptr(png);
+        struct decoder *d = sym_png_get_error_ptr(png);
 
         if (!d->warning[0])
                 snprintf(d->warning, sizeof(d->warning), "%s", message);
@@ -311,11 +386,11 @@ static void on_warning(png_structp png, png_const_charp message)
 
 static void read_data(png_structp png, png_bytep out, size_t n)
 {
-        struct decoder *d = png_get_io_ptr(png);
+        struct decoder *d = sym_png_get_io_ptr(png);
 
         if (n > d->len - d->pos) {
                 d->truncated = true;
-                png_error(png, "unexpected end of file");
+                sym_png_error(png, "unexpected end of file");
         }
         memcpy(out, d->data + d->pos, n);
         d->pos += n;
@@ -331,52 +406,53 @@ static int decode(png_structp png, png_infop info, struct decoder *d)
         int depth, type, passes;
         size_t rowbytes;
 
-        if (setjmp(png_jmpbuf(png)))
+        /* png_jmpbuf(png), which calls png_set_longjmp_fn, through the table */
+        if (setjmp(*sym_png_set_longjmp_fn(png, longjmp, sizeof(jmp_buf))))
                 return -1;
-        png_set_read_fn(png, d, read_data);
-        png_set_user_limits(png, MAX_SIDE, MAX_SIDE);
-        png_set_chunk_malloc_max(png, MAX_CHUNK);
+        sym_png_set_read_fn(png, d, read_data);
+        sym_png_set_user_limits(png, MAX_SIDE, MAX_SIDE);
+        sym_png_set_chunk_malloc_max(png, MAX_CHUNK);
         /* Parse no ancillary chunk but tRNS: none changes the pixels we check, and
          * this way no zTXt/iCCP/iTXt is inflated and kept (1000 of them at 4 MiB each
          * is a bomb). Skipped chunks still have their CRC checked. */
-        png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+        sym_png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
         /* a damaged ancillary chunk is an error too, not a warning: the file is damaged */
-        png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
+        sym_png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
         /* onoff is a boolean: PNG_OPTION_OFF (2) would turn the check off */
-        png_set_option(png, PNG_IGNORE_ADLER32, 0);
+        sym_png_set_option(png, PNG_IGNORE_ADLER32, 0);
 
-        png_read_info(png, info);
-        png_get_IHDR(png, info, &width, &height, &depth, &type, NULL, NULL, NULL);
+        sym_png_read_info(png, info);
+        sym_png_get_IHDR(png, info, &width, &height, &depth, &type, NULL, NULL, NULL);
         if ((uint64_t)width * height * 4 > MAX_DECODED) {       /* check_size did it too */
                 d->too_large = true;
-                png_error(png, "image too large");
+                sym_png_error(png, "image too large");
         }
         /* 8-bit RGBA whatever the input, the way plymouth reads it */
-        png_set_expand(png);            /* palette, grey below 8 bits, tRNS */
-        png_set_strip_16(png);
-        png_set_gray_to_rgb(png);
-        png_set_add_alpha(png, 0xff, PNG_FILLER_AFTER);
-        passes = png_set_interlace_handling(png);
-        png_read_update_info(png, info);
-        rowbytes = png_get_rowbytes(png, info);
+        sym_png_set_expand(png);            /* palette, grey below 8 bits, tRNS */
+        sym_png_set_strip_16(png);
+        sym_png_set_gray_to_rgb(png);
+        sym_png_set_add_alpha(png, 0xff, PNG_FILLER_AFTER);
+        passes = sym_png_set_interlace_handling(png);
+        sym_png_read_update_info(png, info);
+        rowbytes = sym_png_get_rowbytes(png, info);
         if ((uint64_t)rowbytes * height > MAX_DECODED) {
                 d->too_large = true;
-                png_error(png, "image too large");
+                sym_png_error(png, "image too large");
         }
         d->row = malloc(rowbytes);
         if (!d->row) {
                 d->out_of_memory = true;
-                png_error(png, "out of memory");
+                sym_png_error(png, "out of memory");
         }
         /* From here on a "benign" error is an error. libpng only warns about damage
          * found once the rows are complete: a bad Adler-32 or compressed data left over,
          * IDATs after other chunks. Before the image data it stays a warning, as for a
          * tRNS chunk that does not fit the image. */
-        png_set_benign_errors(png, 0);
+        sym_png_set_benign_errors(png, 0);
         for (int pass = 0; pass < passes; pass++)
                 for (png_uint_32 y = 0; y < height; y++)
-                        png_read_row(png, d->row, NULL);
-        png_read_end(png, info);        /* later chunks and IEND, with their CRCs */
+                        sym_png_read_row(png, d->row, NULL);
+        sym_png_read_end(png, info);        /* later chunks and IEND, with their CRCs */
 
         d->facts = (struct png_facts){
                 .width = width,
@@ -418,9 +494,11 @@ int png_check(const void *data, size_t len, const char *origin, struct png_facts
             check_chunks(data, len, origin, err) < 0 || check_size(data, len, origin, err) < 0)
                 return -1;
 
-        png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &d, on_error, on_warning);
+        if (dl_load(&libpng, err) < 0)
+                return -1;
+        png = sym_png_create_read_struct(PNG_LIBPNG_VER_STRING, &d, on_error, on_warning);
         if (png)
-                info = png_create_info_struct(png);
+                info = sym_png_create_info_struct(png);
         if (!info) {
                 bimg_fail(err, BIMG_E_FAILURE, "out of memory decoding '%s'", origin);
                 goto out;
@@ -433,7 +511,7 @@ int png_check(const void *data, size_t len, const char *origin, struct png_facts
                 *ret = d.facts;
         r = 0;
 out:
-        png_destroy_read_struct(&png, &info, NULL);     /* accepts NULLs */
+        sym_png_destroy_read_struct(&png, &info, NULL);     /* accepts NULLs */
         free(d.row);
         return r;
 }

@@ -21,4 +21,7 @@ struct png_facts {
 int png_check(const void *data, size_t len, const char *origin, struct png_facts *ret,
               struct bimg_error *err);
 
+/* Start loading libpng in the background (base/dl.c): a logo will be checked. */
+void png_preload(void);
+
 #endif

@@ -110,6 +110,7 @@ int bimg_set_splash(struct bimg_image *img, const char *png_file, bool dry_run,
 {
         struct bimg_configure_opts opts;
 
+        png_preload();
         bimg_configure_opts_init(&opts);
         opts.splash_file = png_file;
         return bimg_configure(img, &opts, dry_run, fn, data, NULL, err);
