@@ -11,7 +11,8 @@ top=$(pwd)
 # Build and runtime dependencies, then what the tests and fixtures use, then
 # the hardening tools (make fuzz: clang and its libFuzzer runtime; valgrind).
 DEPS="gcc make autoconf automake pkg-config libfdisk-dev libblkid-dev libext2fs-dev comerr-dev
-      libjansson-dev libpng-dev libnm-dev libnm0 libssl-dev libssl3 libarchive-dev libarchive13 check mtools fdisk dosfstools
+      libjansson-dev libpng-dev libpng16-16 libnm-dev libnm0 libssl-dev libssl3 libarchive-dev libarchive13 check mtools
+      fdisk dosfstools
       e2fsprogs jq cryptsetup-bin zip groff-base binutils openssh-client zlib1g-dev openssl
       patch util-linux bsdutils bmap-tools xz-utils zstd unzip gzip
       clang libclang-rt-14-dev valgrind"
