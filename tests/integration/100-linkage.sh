@@ -5,6 +5,7 @@
 # start, so commands that do not need them (info, ls, cat) never load them.
 . "$top_srcdir/tests/lib.sh"
 command -v readelf >/dev/null 2>&1 || skip "readelf (binutils) is missing"
+command -v mtype >/dev/null 2>&1 || skip "mtype (mtools) is missing"
 readelf -d "$BALENA_IMG" >"$WORK/dynamic" || fail "readelf failed"
 for lib in libnm libarchive libcrypto libssl libglib libgio libgobject libpng; do
         if grep -q "NEEDED.*\[$lib" "$WORK/dynamic"; then

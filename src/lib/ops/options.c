@@ -134,7 +134,6 @@ static void preload_for(const char *name)
 
         if (strcmp(name, "splash") == 0)
                 png_preload();
-
         for (size_t i = 0; i < sizeof(nm) / sizeof(nm[0]); i++)
                 if (strcmp(name, nm[i]) == 0)
                         net_preload();
