@@ -428,7 +428,7 @@ static int decode(png_structp png, png_infop info, struct decoder *d)
                 sym_png_error(png, "image too large");
         }
         /* 8-bit RGBA whatever the input, the way plymouth reads it */
-        sym_png_set_expand(png);            /* palette, grey below 8 bits, tRNS */
+        sym_png_set_expand(png);        /* palette, grey below 8 bits, tRNS */
         sym_png_set_strip_16(png);
         sym_png_set_gray_to_rgb(png);
         sym_png_set_add_alpha(png, 0xff, PNG_FILLER_AFTER);
@@ -452,7 +452,7 @@ static int decode(png_structp png, png_infop info, struct decoder *d)
         for (int pass = 0; pass < passes; pass++)
                 for (png_uint_32 y = 0; y < height; y++)
                         sym_png_read_row(png, d->row, NULL);
-        sym_png_read_end(png, info);        /* later chunks and IEND, with their CRCs */
+        sym_png_read_end(png, info);    /* later chunks and IEND, with their CRCs */
 
         d->facts = (struct png_facts){
                 .width = width,
