@@ -11,11 +11,12 @@
  * timed run its prepare command runs (untimed) through /bin/sh, e.g. to put a
  * fresh copy of the image in place. The timed command is started directly
  * (posix_spawn, no shell) from a small forked process that then reads
- * getrusage(RUSAGE_CHILDREN): the peak RSS of the largest process the command
- * ran, scripts' children included. A run that fails stops the benchmark.
+ * getrusage(RUSAGE_CHILDREN): the CPU time of the command and every process it
+ * waited for, and the peak RSS of the largest process it ran, scripts'
+ * children included. A run that fails stops the benchmark.
  *
- * Prints one table row per variant (median, min, max wall ms, peak RSS MiB,
- * ratios of the first variant to it) and writes the same as JSON.
+ * Prints one table row per variant (median, min, max wall ms, median CPU ms,
+ * peak RSS MiB, ratios of the first variant to it) and writes the same as JSON.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,11 +40,12 @@ struct variant {
         char *prepare;
         char *argv[ARGS_MAX + 1];
         double *ms;             /* per counted round */
+        double *cpu_ms;         /* user + system CPU of the command and its children */
         long rss_kb;            /* largest over all runs */
 };
 
 struct sample {
-        double ms;
+        double ms, cpu_ms;
         long rss_kb;
         int status;
 };
@@ -90,7 +92,8 @@ static double now_ms(void)
         return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* In a forked process: start argv, wait, report wall time, peak RSS, status. */
+/* In a forked process: start argv, wait, report wall time, CPU time, peak RSS,
+ * status. */
 static void measure(char *const argv[], int report)
 {
         posix_spawn_file_actions_t fa;
@@ -111,6 +114,8 @@ static void measure(char *const argv[], int report)
                 s.ms = now_ms() - start;
         }
         getrusage(RUSAGE_CHILDREN, &ru);
+        s.cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
         s.rss_kb = ru.ru_maxrss;
         if (write(report, &s, sizeof(s)) != (ssize_t)sizeof(s))
                 _exit(1);
@@ -224,6 +229,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < k; i++) {
                 load(&v[i], argv[5 + i]);
                 v[i].ms = calloc((size_t)runs, sizeof(double));
+                v[i].cpu_ms = calloc((size_t)runs, sizeof(double));
         }
         for (int round = -warmup; round < runs; round++) {
                 for (int i = 0; i < k; i++) {
@@ -232,6 +238,7 @@ int main(int argc, char **argv)
                         if (round < 0)
                                 continue;
                         v[i].ms[round] = s.ms;
+                        v[i].cpu_ms[round] = s.cpu_ms;
                         v[i].rss_kb = s.rss_kb > v[i].rss_kb ? s.rss_kb : v[i].rss_kb;
                 }
         }
@@ -242,23 +249,27 @@ int main(int argc, char **argv)
         json_string(json, argv[1]);
         fprintf(json, ", \"runs\": %d, \"warmup\": %d, \"variants\": [", runs, warmup);
         printf("\n%s (%d runs after %d warm-up rounds, alternating)\n", argv[1], runs, warmup);
-        printf("  %-24s %9s %9s %9s %9s  %s\n", "variant", "median ms", "min ms", "max ms",
-               "peak MiB", "balena-img/variant (medians; paired)");
+        printf("  %-24s %9s %9s %9s %9s %9s  %s\n", "variant", "median ms", "min ms", "max ms",
+               "CPU ms", "peak MiB", "balena-img/variant (medians; paired)");
         for (int i = 0; i < k; i++) {
                 double med = median(v[i].ms, runs), first = median(v[0].ms, runs);
                 double paired = paired_ratio(&v[0], &v[i], runs);
 
-                printf("  %-24s %9.2f %9.2f %9.2f %9.1f", v[i].name, med, min_of(v[i].ms, runs),
-                       max_of(v[i].ms, runs), (double)v[i].rss_kb / 1024);
+                double cpu = median(v[i].cpu_ms, runs);
+
+                printf("  %-24s %9.2f %9.2f %9.2f %9.2f %9.1f", v[i].name, med,
+                       min_of(v[i].ms, runs), max_of(v[i].ms, runs), cpu,
+                       (double)v[i].rss_kb / 1024);
                 if (i > 0)
                         printf("  %.3f; %.3f", first / med, paired);
                 printf("\n");
                 fprintf(json, "%s{\"name\": ", i ? ", " : "");
                 json_string(json, v[i].name);
                 fprintf(json, ", \"median_ms\": %.3f, \"min_ms\": %.3f, \"max_ms\": %.3f, "
-                        "\"peak_rss_kb\": %ld, \"ratio_of_medians\": %.4f, "
-                        "\"paired_ratio\": %.4f, \"ms\": [", med, min_of(v[i].ms, runs),
-                        max_of(v[i].ms, runs), v[i].rss_kb, first / med, paired);
+                        "\"cpu_median_ms\": %.3f, \"peak_rss_kb\": %ld, "
+                        "\"ratio_of_medians\": %.4f, \"paired_ratio\": %.4f, \"ms\": [", med,
+                        min_of(v[i].ms, runs), max_of(v[i].ms, runs), cpu, v[i].rss_kb,
+                        first / med, paired);
                 for (int r = 0; r < runs; r++)
                         fprintf(json, "%s%.3f", r ? ", " : "", v[i].ms[r]);
                 fprintf(json, "]}");
