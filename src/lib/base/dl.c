@@ -10,6 +10,23 @@
 
 #define PRELOADS_MAX 4
 
+/* A library's own references are looked up in its own dependencies first, not
+ * first in the program and its libraries: binding libnm's thousands of them
+ * costs 12% less CPU (a configure with a profile, 3% less time). Such a library
+ * sees libc's own stdout and stderr, not the program's copies of them: harmless,
+ * as neither is ever assigned. Not under AddressSanitizer, whose malloc must be
+ * found first. */
+#if defined(__SANITIZE_ADDRESS__)
+#define DL_DEEPBIND 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DL_DEEPBIND 0
+#endif
+#endif
+#ifndef DL_DEEPBIND
+#define DL_DEEPBIND RTLD_DEEPBIND
+#endif
+
 /* The queue and every lib's handle and preloading flag are shared with the
  * preload thread: both are read and written under this lock only. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -23,7 +40,7 @@ static pthread_t thread;
 /* dlopen() and every symbol; NULL and *ret_missing set if one is missing. */
 static void *open_and_resolve(const struct dl_lib *lib, const char **ret_missing)
 {
-        void *handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
+        void *handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL | DL_DEEPBIND);
 
         *ret_missing = NULL;
         if (!handle)
