@@ -267,7 +267,7 @@ static int write_journal(int jfd, const struct bimg_image *img, const struct ima
         h.armed = 1;
         if (r == 0)
                 r = file_pwrite_all(jfd, &h.armed, sizeof(h.armed), ARMED_AT);
-        if (r == 0 && fsync(jfd) < 0)
+        if (r == 0 && fdatasync(jfd) < 0)      /* the size is synced already */
                 r = -errno;
         return r;
 }
@@ -297,7 +297,9 @@ static int write_patches(const struct bimg_image *img, const struct image_patch 
                                 return r;
                 }
         }
-        return fsync(img->fd) < 0 ? -errno : 0;
+        /* the image's size stays: only its data, and the blocks reserve() gave
+         * it, need to reach the disk */
+        return fdatasync(img->fd) < 0 ? -errno : 0;
 }
 
 int journal_commit(struct bimg_image *img, const struct image_patch *p, size_t n,
