@@ -287,6 +287,7 @@ int bimg_image_open_as(const char *path, const char *name, unsigned flags,
         }
         img->fd = fd;                                   /* img owns fd and journal from here */
         img->journal = journal;
+        img->journal_fd = -1;
         img->writable = writable;
         img->private_copy = writable && (flags & BIMG_OPEN_PRIVATE);
         img->size = size;
@@ -317,6 +318,7 @@ void bimg_image_close(struct bimg_image *img)
                 return;
         if (img->fs_slots_free)
                 img->fs_slots_free(img);
+        journal_drop(img);
         if (img->fd >= 0)
                 close(img->fd);                         /* releases the flock */
         free(img->parts);

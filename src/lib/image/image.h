@@ -12,6 +12,7 @@ struct bimg_image {
         bool writable;
         bool private_copy;      /* BIMG_OPEN_PRIVATE: changes go straight in, unjournalled */
         char *journal;          /* IMAGE.balena-img-journal, beside the real file */
+        int journal_fd;         /* made by journal_prepare(), not yet used; else -1 */
         uint64_t size;
         char table_type[8];     /* "dos", "gpt" */
         char disk_id[48];
@@ -74,6 +75,12 @@ int journal_roll_back(const char *journal, int image_fd, const char *name,
 /* Write the patches into the image, all or none, whatever interrupts it. */
 int journal_commit(struct bimg_image *img, const struct image_patch *patches, size_t n,
                    struct bimg_error *err);
+/* A commit is coming: its journal is made now, empty (so never armed: a left
+ * one is removed by the next open), and its name synced, while the caller
+ * waits for its tools; journal_commit() then only fills it. Best effort.
+ * journal_drop() removes one that no commit used (bimg_image_close() too). */
+void journal_prepare(struct bimg_image *img);
+void journal_drop(struct bimg_image *img);
 
 /* stage.c: an in-place change is made on a private copy of each partition it
  * touches (a nameless sparse file, gone with its fd), then diffed against the

@@ -5,7 +5,9 @@
  * A commit first writes the original bytes of every range it is about to
  * change to IMAGE.balena-img-journal and syncs it, then marks the journal
  * armed and syncs again; only then does it write the new bytes into the image,
- * sync the image and remove the journal. Killed at any instant, it leaves
+ * sync the image and remove the journal. The journal's file is made, and its
+ * name synced, by journal_prepare() as soon as a change is known to come,
+ * while the tools that make the change run. Killed at any instant, it leaves
  * either no journal (the image is as before, or as after) or an armed one,
  * which the next open of the image rolls back before anything reads it. An
  * unarmed journal means the image was never touched; it is just removed.
@@ -16,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,24 +305,53 @@ static int write_patches(const struct bimg_image *img, const struct image_patch 
         return fdatasync(img->fd) < 0 ? -errno : 0;
 }
 
+static int create_journal(const struct bimg_image *img)
+{
+        return open(img->journal, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+void journal_prepare(struct bimg_image *img)
+{
+        if (img->journal_fd >= 0)
+                return;
+        img->journal_fd = create_journal(img);
+        if (img->journal_fd >= 0 && sync_parent(img->journal) < 0)
+                journal_drop(img);      /* journal_commit() tries again, and says why */
+}
+
+void journal_drop(struct bimg_image *img)
+{
+        if (img->journal_fd < 0)
+                return;
+        unlink(img->journal);
+        close(img->journal_fd);
+        img->journal_fd = -1;
+}
+
 int journal_commit(struct bimg_image *img, const struct image_patch *p, size_t n,
                    struct bimg_error *err)
 {
+        bool named = img->journal_fd >= 0;      /* made and synced by journal_prepare() */
         int jfd, r;
 
-        if (n == 0)
+        if (n == 0) {
+                journal_drop(img);
                 return 0;
+        }
         r = reserve(img, p, n);
-        if (r < 0)
+        if (r < 0) {
+                journal_drop(img);
                 return bimg_fail_errno(err, BIMG_E_IO, -r, "cannot write '%s'", img->path);
-        jfd = open(img->journal, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        }
+        jfd = named ? img->journal_fd : create_journal(img);
+        img->journal_fd = -1;           /* this commit owns it from here */
         if (jfd < 0)
                 return bimg_fail_errno(err, BIMG_E_IO, errno, "cannot create the journal '%s' "
                                        "beside '%s' (its folder must be writable to change it "
                                        "in place; or give -o OUT)", img->journal, img->path);
         step();
         r = write_journal(jfd, img, p, n);
-        if (r == 0)
+        if (r == 0 && !named)
                 r = sync_parent(img->journal);
         if (r < 0) {                    /* not armed, or not surely: the image is untouched */
                 close(jfd);

@@ -86,10 +86,12 @@ void bimg_txn_expect(struct bimg_txn *txn, const struct bimg_part *part)
         struct bimg_error ignored = { 0 };
         struct bimg_fs *fs;
 
-        /* only a change in place stages copies */
-        if (txn->img->writable && !txn->img->private_copy &&
-            bimg_image_fs(txn->img, part, &fs, &ignored) == 0)
+        /* only a change in place stages copies, and commits through a journal */
+        if (!txn->img->writable || txn->img->private_copy)
+                return;
+        if (bimg_image_fs(txn->img, part, &fs, &ignored) == 0)
                 fs_expect_change(fs);
+        journal_prepare(txn->img);
 }
 
 /* A new op with its path checked for the partition's filesystem. */
