@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/asan.h"
 #include "cli.h"
 
 #define PATH_HELP                                                                          \
@@ -220,9 +221,8 @@ static int flush_stdout_or_fail(void)
  * Under AddressSanitizer they run: its leak check is one of them. */
 static int leave(int status)
 {
-#if !defined(__SANITIZE_ADDRESS__)
-        _exit(status);
-#endif
+        if (!BIMG_ASAN)
+                _exit(status);
         return status;
 }
 

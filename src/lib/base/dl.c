@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include "base/asan.h"
 #include "base/dl.h"
 
 #define PRELOADS_MAX 4
@@ -16,16 +17,7 @@
  * sees libc's own stdout and stderr, not the program's copies of them: harmless,
  * as neither is ever assigned. Not under AddressSanitizer, whose malloc must be
  * found first. */
-#if defined(__SANITIZE_ADDRESS__)
-#define DL_DEEPBIND 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DL_DEEPBIND 0
-#endif
-#endif
-#ifndef DL_DEEPBIND
-#define DL_DEEPBIND RTLD_DEEPBIND
-#endif
+#define DL_DEEPBIND (BIMG_ASAN ? 0 : RTLD_DEEPBIND)
 
 /* The queue and every lib's handle and preloading flag are shared with the
  * preload thread: both are read and written under this lock only. */
