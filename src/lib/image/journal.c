@@ -317,6 +317,7 @@ void journal_prepare(struct bimg_image *img)
         img->journal_fd = create_journal(img);
         if (img->journal_fd >= 0 && sync_parent(img->journal) < 0)
                 journal_drop(img);      /* journal_commit() tries again, and says why */
+        step();                         /* a kill here leaves an empty, unarmed journal */
 }
 
 void journal_drop(struct bimg_image *img)
