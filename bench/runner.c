@@ -254,7 +254,6 @@ int main(int argc, char **argv)
         for (int i = 0; i < k; i++) {
                 double med = median(v[i].ms, runs), first = median(v[0].ms, runs);
                 double paired = paired_ratio(&v[0], &v[i], runs);
-
                 double cpu = median(v[i].cpu_ms, runs);
 
                 printf("  %-24s %9.2f %9.2f %9.2f %9.2f %9.1f", v[i].name, med,
