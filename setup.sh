@@ -15,7 +15,7 @@ DEPS="gcc make autoconf automake pkg-config libfdisk-dev libblkid-dev libext2fs-
       fdisk dosfstools
       e2fsprogs jq cryptsetup-bin zip groff-base binutils openssh-client zlib1g-dev openssl
       patch util-linux bsdutils bmap-tools xz-utils zstd unzip gzip
-      clang libclang-rt-14-dev valgrind"
+      clang libclang-rt-14-dev valgrind strace"
 
 # verify --deep (optional): libguestfs and a kernel for its appliance, about
 # 135 MB to download and 625 MB installed, and guestfish, the heavyweight

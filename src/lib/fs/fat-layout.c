@@ -5,7 +5,8 @@
  * mshowfat the clusters of each file. A staged change (ops/txn.c) leaves out
  * the bytes that only files it does not touch use: on a real boot partition,
  * tens of megabytes of firmware that would otherwise be copied and compared on
- * every change.
+ * every change. The same runs tell where a small file's bytes are, so the files
+ * a change reads first are read from there, not copied out by one more tool.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +102,8 @@ static bool is_leave_out(char *path, size_t len, const char *const *names, size_
 }
 
 /* mshowfat's lines, "::/path <2-5> <9>" (or "::/path Root directory or empty
- * file"), into the clusters of the files named (sorted) and those of all else. */
+ * file"), into the clusters of the files named (sorted) and those of all else.
+ * out is mshowfat's output, cut into lines here. */
 static int parse_clusters(char *out, const struct geometry *g, uint64_t part_size,
                           const char *const *names, size_t n, struct range_set *cold,
                           struct range_set *hot)
@@ -150,71 +152,145 @@ static int free_clusters(const struct geometry *g, const struct range_set *cold,
         return r;
 }
 
-/* Wait for job (if started); into *ret what it printed, left NULL if it failed. */
-static void finish(struct spawn_job *job, bool *started, char **ret)
+static void start(const char *const argv[], int image_fd, struct fat_layout_tool *t)
+{
+        struct bimg_error ignored = { 0 };
+
+        if (!t->running && !t->done)
+                t->running = spawn_start_captured(argv, image_fd, 0, &t->job, &ignored) == 0;
+}
+
+/* Wait for t (if running); what it printed is kept, NULL if it failed. */
+static void finish(struct fat_layout_tool *t)
 {
         struct bimg_error ignored = { 0 };
         struct bimg_run_result res;
         size_t len;
 
-        *ret = NULL;
-        if (*started)
-                spawn_finish_captured(job, 8u << 20, ret, &len, &res, &ignored);
-        *started = false;
+        if (!t->running)
+                return;
+        /* mshowfat exits 1 when a path is missing (a file about to be made):
+         * its output still holds every other one */
+        if (spawn_finish_captured(&t->job, 8u << 20, &t->out, &len, &res, &ignored) < 0)
+                t->out = NULL;
+        t->running = false;
+        t->done = true;
+}
+
+static void drop(struct fat_layout_tool *t)
+{
+        if (t->running)                 /* it only reads: stopping it is safe */
+                spawn_abandon(&t->job);
+        free(t->out);
+        *t = (struct fat_layout_tool){ 0 };
 }
 
 void fat_layout_start_info(int image_fd, const char *drive, struct fat_layout_run *run)
 {
         const char *info_argv[] = { MINFO_PATH, "-i", drive, "::", NULL };
-        struct bimg_error ignored = { 0 };
 
-        if (!run->info_started)
-                run->info_started = spawn_start_captured(info_argv, image_fd, 0, &run->info_job,
-                                                         &ignored) == 0;
+        start(info_argv, image_fd, &run->info);
 }
 
 void fat_layout_start_show(int image_fd, const char *drive, const char *const *show,
-                           size_t n_show, struct fat_layout_run *run)
+                           size_t n_show, unsigned depth, struct fat_layout_run *run)
 {
         const char **show_argv;
-        struct bimg_error ignored = { 0 };
         size_t a = 0;
 
-        if (run->show_started || !(show_argv = calloc(n_show + 4, sizeof(*show_argv))))
+        if (run->show.running || run->show.done ||
+            !(show_argv = calloc(n_show + 4, sizeof(*show_argv))))
                 return;
         show_argv[a++] = MSHOWFAT_PATH;
         show_argv[a++] = "-i";
         show_argv[a++] = drive;
         for (size_t i = 0; i < n_show; i++)
                 show_argv[a++] = show[i];
-        run->show_started = spawn_start_captured(show_argv, image_fd, 0, &run->show_job,
-                                                 &ignored) == 0;
+        start(show_argv, image_fd, &run->show);
+        run->show_depth = depth;
         free(show_argv);
+}
+
+bool fat_layout_started(const struct fat_layout_run *run)
+{
+        return (run->info.running || run->info.done) && (run->show.running || run->show.done);
+}
+
+void fat_layout_drop_show(struct fat_layout_run *run)
+{
+        drop(&run->show);
+        run->show_depth = 0;
+}
+
+void fat_layout_wait(struct fat_layout_run *run)
+{
+        finish(&run->show);
+        finish(&run->info);
 }
 
 void fat_layout_cancel(struct fat_layout_run *run)
 {
-        if (run->show_started)          /* both only read: stopping them is safe */
-                spawn_abandon(&run->show_job);
-        if (run->info_started)
-                spawn_abandon(&run->info_job);
-        run->show_started = run->info_started = false;
+        drop(&run->show);
+        drop(&run->info);
+        run->show_depth = 0;
+}
+
+/* The line of out that shows target, as "<runs>" (to the line's end, malloc'd);
+ * NULL if none does. */
+static char *runs_of(const char *out, const char *target)
+{
+        size_t len = strlen(target);
+
+        for (const char *line = out; line && *line;) {
+                const char *eol = strchr(line, '\n');
+                size_t line_len = eol ? (size_t)(eol - line) : strlen(line);
+
+                if (line_len > len + 1 && strncmp(line, target, len) == 0 &&
+                    strncmp(line + len, " <", 2) == 0)
+                        return strndup(line + len, line_len - len);
+                line = eol ? eol + 1 : NULL;
+        }
+        return NULL;
+}
+
+int fat_layout_file(struct fat_layout_run *run, uint64_t part_size, const char *target,
+                    uint64_t size, struct range_set *ret)
+{
+        struct geometry g;
+        char *runs;
+        uint64_t taken;
+        int r;
+
+        *ret = (struct range_set){ 0 };
+        fat_layout_wait(run);
+        if (size == 0 || !run->info.out || !run->show.out ||
+            parse_geometry(run->info.out, part_size, &g) < 0 ||
+            !(runs = runs_of(run->show.out, target)))
+                return -1;
+        /* kept in chain order: the file's bytes run through them in turn */
+        r = add_clusters(runs, &g, part_size, ret);
+        free(runs);
+        taken = range_total(ret);
+        if (r < 0 || taken < size || taken - size >= g.cluster_bytes) {
+                range_free(ret);
+                return -1;
+        }
+        ret->r[ret->n - 1].end -= taken - size;
+        return 0;
 }
 
 int fat_layout_finish(struct fat_layout_run *run, uint64_t part_size, const char **names,
                       size_t n_names, uint64_t free_bytes, struct range_set *ret)
 {
         struct range_set cold = { 0 }, hot = { 0 }, unused = { 0 };
-        char *info, *shown;
+        char *shown;
         struct geometry g;
         int r = -1;
 
-        finish(&run->show_job, &run->show_started, &shown);
-        finish(&run->info_job, &run->info_started, &info);
+        fat_layout_wait(run);
+        shown = run->show.out ? strdup(run->show.out) : NULL;  /* kept whole for reads */
         qsort(names, n_names, sizeof(*names), by_name);
-        /* mshowfat exits 1 when a path is missing (a file about to be made):
-         * its output still holds every other one */
-        if (info && shown && parse_geometry(info, part_size, &g) == 0 &&
+        if (run->info.out && shown && parse_geometry(run->info.out, part_size, &g) == 0 &&
             parse_clusters(shown, &g, part_size, names, n_names, &cold, &hot) == 0) {
                 range_normalize(&cold);
                 range_normalize(&hot);
@@ -230,7 +306,6 @@ int fat_layout_finish(struct fat_layout_run *run, uint64_t part_size, const char
                         r = range_add_set(&cold, &unused);
                 range_normalize(&cold);
         }
-        free(info);
         free(shown);
         range_free(&hot);
         range_free(&unused);

@@ -5,7 +5,8 @@
  * costs more than everything else a command does, so they are few: the first
  * look-up lists the whole filesystem with one `mdir -/` (a boot partition holds a
  * few hundred entries), listings stay cached until a write changes that folder,
- * and small files asked for together are read with one mcopy (fat_prefetch).
+ * and small files asked for together are read with one mcopy (fat_prefetch), or,
+ * with a change coming, from where minfo and mshowfat show them (fat-layout.c).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -502,6 +503,14 @@ static bool start_tree_listing(struct bimg_fs *fs, struct spawn_job *job)
 }
 
 static void fat_expect_change(struct bimg_fs *fs);
+static bool read_by_layout(struct bimg_fs *fs, const char *path, const struct fat_entry *e,
+                           char **ret_data, size_t *ret_len);
+
+/* minfo started: fat_expect_change() was called */
+static bool change_announced(const struct fat_state *st)
+{
+        return st->layout.info.running || st->layout.info.done;
+}
 
 static void finish_tree_listing(struct bimg_fs *fs, struct spawn_job *job)
 {
@@ -514,8 +523,8 @@ static void finish_tree_listing(struct bimg_fs *fs, struct spawn_job *job)
             res.exit_status == 0)
                 parse_tree(fs->priv, out);
         free(out);
-        /* minfo running already: a change was announced before the listing */
-        if (((struct fat_state *)fs->priv)->layout.info_started)
+        /* a change was announced before the listing */
+        if (change_announced(fs->priv))
                 fat_expect_change(fs);
 }
 
@@ -745,6 +754,12 @@ static int fat_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct b
                 char *data = NULL;
                 size_t len = 0;
 
+                if (read_by_layout(fs, path, e, &data, &len)) {
+                        int r = copy_out(fs, path, fd, data, len, err);
+
+                        cache_file(st, path, data, len);
+                        return r;
+                }
                 if (run_tool(fs, argv, -1, &data, &len, &res, err) < 0)
                         return -1;
                 if (res.exit_status == 0) {
@@ -1153,6 +1168,28 @@ static void list_tree_and_copy(struct bimg_fs *fs, const char *const *paths, siz
                 remove_tree(dir);
 }
 
+/* The first look-up of all, with a change announced: minfo and mshowfat are
+ * running already, so the files are read from where they show them (see
+ * read_by_layout()) once the listing tells their sizes; no copy beside it. */
+static void list_tree_and_read(struct bimg_fs *fs, const char *const *paths, size_t n)
+{
+        struct fat_state *st = fs->priv;
+
+        list_tree(fs);
+        for (size_t i = 0; i < n; i++) {
+                struct bimg_error ignored = { 0 };
+                const struct fat_entry *e;
+                char *data;
+                size_t len;
+
+                if (!cached_file(st, paths[i]) && strcmp(paths[i], "/") != 0 &&
+                    check_fat_path(fs, paths[i], &ignored) == 0 &&
+                    stat_entry(fs, paths[i], &e, &ignored) == 0 &&
+                    read_by_layout(fs, paths[i], e, &data, &len))
+                        cache_file(st, paths[i], data, len);
+        }
+}
+
 /* Small files asked for together are copied out with one mcopy into a private
  * folder and cached, instead of one mtype each. Best effort: a file that is
  * missing, large, or not copied is just read when asked for. */
@@ -1166,7 +1203,9 @@ static void fat_prefetch(struct bimg_fs *fs, const char *const *paths, size_t n)
         struct bimg_error ignored = { 0 };
         size_t k = 0;
 
-        if (!st->listed_tree)
+        if (!st->listed_tree && change_announced(st))
+                list_tree_and_read(fs, paths, n);
+        else if (!st->listed_tree)
                 list_tree_and_copy(fs, paths, n);
         for (size_t i = 0; i < n && k < PREFETCH_MAX; i++) {
                 const struct fat_entry *e;
@@ -1280,10 +1319,34 @@ static void free_list(char **list, size_t n)
         free(list);
 }
 
+/* The levels of folders below the root of the cached whole tree: 0 when
+ * the root holds only files. */
+static unsigned tree_depth(const struct fat_state *st)
+{
+        unsigned depth = 0;
+
+        for (size_t i = 0; i < st->n_dirs; i++) {
+                unsigned d = 0;
+
+                for (const char *c = st->dirs[i].path; *c; c++)
+                        d += *c == '/' && c[1] != '\0';
+                depth = d > depth ? d : depth;
+        }
+        return depth;
+}
+
+/* The mshowfat running or run shows every file of the cached whole tree. */
+static bool layout_covers(const struct fat_state *st)
+{
+        return fat_layout_started(&st->layout) && st->whole_tree &&
+               (st->layout.show_depth == 0 || tree_depth(st) < st->layout.show_depth);
+}
+
 /* Start finding where the files of the cached whole tree sit. mshowfat is
  * shown each folder as "::/dir/" and a star: one look-up for all it holds (a
  * name costs a look-up each, and a boot partition holds hundreds of overlays).
- * False when it did not start. */
+ * One started before the listing, with globs, is kept if it reaches every
+ * folder. False when it did not start. */
 static bool start_layout(struct bimg_fs *fs)
 {
         struct fat_state *st = fs->priv;
@@ -1291,8 +1354,9 @@ static bool start_layout(struct bimg_fs *fs)
         size_t n_show = 0;
         bool ok;
 
-        if (st->layout.info_started && st->layout.show_started)
+        if (layout_covers(st))
                 return true;
+        fat_layout_drop_show(&st->layout);
         show = calloc(st->n_dirs + 2, sizeof(*show));
         ok = st->whole_tree && show && push(show, &n_show, strdup("::/"));
 
@@ -1309,23 +1373,32 @@ static bool start_layout(struct bimg_fs *fs)
         if (ok) {
                 fat_layout_start_info(fs->image_fd, st->drive, &st->layout);
                 fat_layout_start_show(fs->image_fd, st->drive, (const char *const *)show,
-                                      n_show, &st->layout);
+                                      n_show, 0, &st->layout);
         }
         free_list(show, n_show);
-        return ok && st->layout.info_started && st->layout.show_started;
+        return ok && fat_layout_started(&st->layout);
 }
+
+/* mshowfat's globs before the listing: files three levels down (x86's
+ * /EFI/BOOT/grub.cfg) */
+#define SHOW_GLOB_DEPTH 3
 
 /* A change is coming: its staged copy will want to know where the files sit,
  * so minfo and mshowfat start now, beside whatever the caller does until then
- * (reading the boot files, loading libnm for a profile). Before the first
- * listing only minfo can; mshowfat follows the listing. */
+ * (listing the boot partition, loading libnm for a profile). Before the first
+ * listing, mshowfat is shown globs: the files it reads next come from there
+ * (read_by_layout()). */
 static void fat_expect_change(struct bimg_fs *fs)
 {
+        static const char *const globs[SHOW_GLOB_DEPTH + 1] = { "::/", "::/*", "::/*/*",
+                                                                "::/*/*/*" };
         struct fat_state *st = fs->priv;
         uint64_t bytes = 0;
 
         if (!st->listed_tree) {
                 fat_layout_start_info(fs->image_fd, st->drive, &st->layout);
+                fat_layout_start_show(fs->image_fd, st->drive, globs, SHOW_GLOB_DEPTH + 1,
+                                      SHOW_GLOB_DEPTH, &st->layout);
                 return;
         }
         for (size_t i = 0; st->whole_tree && i < st->n_dirs; i++)
@@ -1333,6 +1406,48 @@ static void fat_expect_change(struct bimg_fs *fs)
                         bytes += st->dirs[i].entries[j].st.size;
         if (worth_leaving_out(st, bytes))
                 start_layout(fs);
+}
+
+/* With a change coming, minfo and mshowfat run anyway (fat_expect_change()): a
+ * small file is then read straight from the clusters they show, a tool run
+ * saved. False when they do not show it whole: read it with mtools. */
+static bool read_by_layout(struct bimg_fs *fs, const char *path, const struct fat_entry *e,
+                           char **ret_data, size_t *ret_len)
+{
+        struct fat_state *st = fs->priv;
+        struct range_set at = { 0 };
+        char *long_name, *tgt;
+        char *data = NULL;
+        size_t done = 0;
+        bool ok;
+
+        if (!layout_covers(st) || e->st.is_dir || e->st.size > FAT_FILE_CACHE_MAX ||
+            !(long_name = long_path(st, path)))
+                return false;
+        if (asprintf(&tgt, "::%s", long_name) < 0)
+                tgt = NULL;
+        free(long_name);
+        ok = tgt && (e->st.size == 0 ||
+                     fat_layout_file(&st->layout, fs->size, tgt, e->st.size, &at) == 0);
+        free(tgt);
+        data = ok ? malloc(e->st.size + 1) : NULL;
+        ok = data != NULL;
+        for (size_t i = 0; ok && i < at.n; i++) {
+                size_t len = at.r[i].end - at.r[i].start;
+
+                ok = file_pread_all(fs->image_fd, data + done, len,
+                                    fs->offset + at.r[i].start) == 0;
+                done += len;
+        }
+        range_free(&at);
+        if (!ok) {
+                free(data);
+                return false;
+        }
+        data[e->st.size] = '\0';
+        *ret_data = data;
+        *ret_len = e->st.size;
+        return true;
 }
 
 /* The files of the cached whole tree that none of paths touch, and the free
