@@ -20,15 +20,113 @@
 #include <time.h>
 #include <unistd.h>
 
+/* every call goes through the table below: no inline copies that name libext2fs */
+#define NO_INLINE_FUNCS
 #include <et/com_err.h>
 #include <ext2fs/ext2_fs.h>
 #include <ext2fs/ext2fs.h>
 
 #include "balena-img.h"
+#include "base/dl.h"
 #include "base/file.h"
 #include "base/path.h"
 #include "base/spawn.h"
 #include "fs/fs.h"
+
+/* libext2fs (and libcom_err's error_message) is loaded on first use, not
+ * linked (style guide 2.8): it cost every run 0.2 to 0.4 ms at start, and only
+ * commands that open an ext4 partition need it. */
+static typeof(error_message) *sym_error_message;
+static typeof(ext2fs_block_iterate3) *sym_ext2fs_block_iterate3;
+static typeof(ext2fs_blocks_count) *sym_ext2fs_blocks_count;
+static typeof(ext2fs_close_free) *sym_ext2fs_close_free;
+static typeof(ext2fs_dir_iterate2) *sym_ext2fs_dir_iterate2;
+static typeof(ext2fs_dirent_name_len) *sym_ext2fs_dirent_name_len;
+static typeof(ext2fs_expand_dir) *sym_ext2fs_expand_dir;
+static typeof(ext2fs_extent_free) *sym_ext2fs_extent_free;
+static typeof(ext2fs_extent_open2) *sym_ext2fs_extent_open2;
+static typeof(ext2fs_file_close) *sym_ext2fs_file_close;
+static typeof(ext2fs_file_open) *sym_ext2fs_file_open;
+static typeof(ext2fs_file_open2) *sym_ext2fs_file_open2;
+static typeof(ext2fs_file_read) *sym_ext2fs_file_read;
+static typeof(ext2fs_file_write) *sym_ext2fs_file_write;
+static typeof(ext2fs_find_first_set_block_bitmap2) *sym_ext2fs_find_first_set_block_bitmap2;
+static typeof(ext2fs_find_first_zero_block_bitmap2) *sym_ext2fs_find_first_zero_block_bitmap2;
+static typeof(ext2fs_flush) *sym_ext2fs_flush;
+static typeof(ext2fs_free_blocks_count) *sym_ext2fs_free_blocks_count;
+static typeof(ext2fs_free_ext_attr) *sym_ext2fs_free_ext_attr;
+static typeof(ext2fs_get_stat_i_blocks) *sym_ext2fs_get_stat_i_blocks;
+static typeof(ext2fs_inode_alloc_stats2) *sym_ext2fs_inode_alloc_stats2;
+static typeof(ext2fs_inode_has_valid_blocks2) *sym_ext2fs_inode_has_valid_blocks2;
+static typeof(ext2fs_inode_size_set) *sym_ext2fs_inode_size_set;
+static typeof(ext2fs_link) *sym_ext2fs_link;
+static typeof(ext2fs_lookup) *sym_ext2fs_lookup;
+static typeof(ext2fs_mkdir) *sym_ext2fs_mkdir;
+static typeof(ext2fs_namei) *sym_ext2fs_namei;
+static typeof(ext2fs_namei_follow) *sym_ext2fs_namei_follow;
+static typeof(ext2fs_new_inode) *sym_ext2fs_new_inode;
+static typeof(ext2fs_open2) *sym_ext2fs_open2;
+static typeof(ext2fs_punch) *sym_ext2fs_punch;
+static typeof(ext2fs_read_bitmaps) *sym_ext2fs_read_bitmaps;
+static typeof(ext2fs_read_block_bitmap) *sym_ext2fs_read_block_bitmap;
+static typeof(ext2fs_read_inode) *sym_ext2fs_read_inode;
+static typeof(ext2fs_read_inode_full) *sym_ext2fs_read_inode_full;
+static typeof(ext2fs_unlink) *sym_ext2fs_unlink;
+static typeof(ext2fs_write_inode_full) *sym_ext2fs_write_inode_full;
+static typeof(ext2fs_write_new_inode) *sym_ext2fs_write_new_inode;
+static typeof(initialize_ext2_error_table) *sym_initialize_ext2_error_table;
+static typeof(unix_io_manager) *sym_unix_io_manager;
+
+static const struct dl_sym ext2fs_syms[] = {
+        DL_SYM(error_message),
+        DL_SYM(ext2fs_block_iterate3),
+        DL_SYM(ext2fs_blocks_count),
+        DL_SYM(ext2fs_close_free),
+        DL_SYM(ext2fs_dir_iterate2),
+        DL_SYM(ext2fs_dirent_name_len),
+        DL_SYM(ext2fs_expand_dir),
+        DL_SYM(ext2fs_extent_free),
+        DL_SYM(ext2fs_extent_open2),
+        DL_SYM(ext2fs_file_close),
+        DL_SYM(ext2fs_file_open),
+        DL_SYM(ext2fs_file_open2),
+        DL_SYM(ext2fs_file_read),
+        DL_SYM(ext2fs_file_write),
+        DL_SYM(ext2fs_find_first_set_block_bitmap2),
+        DL_SYM(ext2fs_find_first_zero_block_bitmap2),
+        DL_SYM(ext2fs_flush),
+        DL_SYM(ext2fs_free_blocks_count),
+        DL_SYM(ext2fs_free_ext_attr),
+        DL_SYM(ext2fs_get_stat_i_blocks),
+        DL_SYM(ext2fs_inode_alloc_stats2),
+        DL_SYM(ext2fs_inode_has_valid_blocks2),
+        DL_SYM(ext2fs_inode_size_set),
+        DL_SYM(ext2fs_link),
+        DL_SYM(ext2fs_lookup),
+        DL_SYM(ext2fs_mkdir),
+        DL_SYM(ext2fs_namei),
+        DL_SYM(ext2fs_namei_follow),
+        DL_SYM(ext2fs_new_inode),
+        DL_SYM(ext2fs_open2),
+        DL_SYM(ext2fs_punch),
+        DL_SYM(ext2fs_read_bitmaps),
+        DL_SYM(ext2fs_read_block_bitmap),
+        DL_SYM(ext2fs_read_inode),
+        DL_SYM(ext2fs_read_inode_full),
+        DL_SYM(ext2fs_unlink),
+        DL_SYM(ext2fs_write_inode_full),
+        DL_SYM(ext2fs_write_new_inode),
+        DL_SYM(initialize_ext2_error_table),
+        DL_SYM(unix_io_manager),
+};
+
+static struct dl_lib libext2fs = {
+        .soname = "libext2fs.so.2",
+        .package = "libext2fs2",
+        .purpose = "ext4 partitions",
+        .syms = ext2fs_syms,
+        .n_syms = sizeof(ext2fs_syms) / sizeof(ext2fs_syms[0]),
+};
 
 #define COPY_CHUNK (256u * 1024u)
 #define MAX_DEPTH 4096          /* directory levels a recursive remove descends */
@@ -68,7 +166,7 @@ static int fail_e2(const struct bimg_fs *fs, struct bimg_error *err, errcode_t e
                    const char *verb, const char *path)
 {
         return bimg_fail(err, BIMG_E_IO, "%s: cannot %s '%s': %s", fs->what, verb, path,
-                         error_message(e));
+                         sym_error_message(e));
 }
 
 /* A failed path lookup: says which of the usual reasons it was. */
@@ -137,12 +235,12 @@ static errcode_t read_inode(ext2_filsys e2, ext2_ino_t ino, struct ext2_inode_la
 {
         /* zeroed first: on 128-byte inodes the large part stays 0 (i_extra_isize too) */
         memset(inode, 0, sizeof(*inode));
-        return ext2fs_read_inode_full(e2, ino, (struct ext2_inode *)inode, sizeof(*inode));
+        return sym_ext2fs_read_inode_full(e2, ino, (struct ext2_inode *)inode, sizeof(*inode));
 }
 
 static errcode_t write_inode(ext2_filsys e2, ext2_ino_t ino, struct ext2_inode_large *inode)
 {
-        return ext2fs_write_inode_full(e2, ino, (struct ext2_inode *)inode, sizeof(*inode));
+        return sym_ext2fs_write_inode_full(e2, ino, (struct ext2_inode *)inode, sizeof(*inode));
 }
 
 static void fill_stat(ext2_filsys e2, const struct ext2_inode_large *inode,
@@ -191,11 +289,11 @@ static int resolve(const struct bimg_fs *fs, const char *path, bool follow,
         errcode_t e;
 
         if (follow)
-                e = ext2fs_namei_follow(e2, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &ino);
+                e = sym_ext2fs_namei_follow(e2, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &ino);
         else
-                e = ext2fs_namei(e2, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &ino);
+                e = sym_ext2fs_namei(e2, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &ino);
         if (e == EXT2_ET_FILE_NOT_FOUND && follow &&
-            ext2fs_namei(e2, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &ino) == 0)
+            sym_ext2fs_namei(e2, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &ino) == 0)
                 return bimg_fail(err, BIMG_E_NOT_FOUND,
                                  "%s: '%s' is a symbolic link whose target does not exist",
                                  fs->what, path);
@@ -232,9 +330,9 @@ static int check_writable(struct bimg_fs *fs, struct bimg_error *err)
                 if (open_e2(fs, true, &rw, err) < 0)
                         return -1;
                 if (must_not_write(fs, rw, priv->no_write, sizeof(priv->no_write))) {
-                        ext2fs_close_free(&rw); /* nothing was changed, nothing is written */
+                        sym_ext2fs_close_free(&rw); /* nothing was changed, nothing is written */
                 } else {
-                        ext2fs_close_free(&priv->e2);
+                        sym_ext2fs_close_free(&priv->e2);
                         priv->e2 = rw;
                         priv->rw = true;
                 }
@@ -277,7 +375,7 @@ static int resolve_parent(const struct bimg_fs *fs, const char *path, ext2_ino_t
 static int lookup(const struct bimg_fs *fs, ext2_ino_t dir, const char *name, const char *path,
                   ext2_ino_t *ret_ino, struct bimg_error *err)
 {
-        errcode_t e = ext2fs_lookup(fs_e2(fs), dir, name, (int)strlen(name), NULL, ret_ino);
+        errcode_t e = sym_ext2fs_lookup(fs_e2(fs), dir, name, (int)strlen(name), NULL, ret_ino);
 
         if (e == EXT2_ET_FILE_NOT_FOUND)
                 return 1;
@@ -294,13 +392,13 @@ static int flush(const struct bimg_fs *fs, struct bimg_error *err)
         /* ext2fs_flush rewrites the superblock (write time, counters) even when nothing
          * changed: a refused change must leave the partition byte-identical */
         if (e2->flags & (EXT2_FLAG_DIRTY | EXT2_FLAG_IB_DIRTY | EXT2_FLAG_BB_DIRTY))
-                e = ext2fs_flush(e2);
+                e = sym_ext2fs_flush(e2);
         else
                 e = io_channel_flush(e2->io);  /* blocks written through the cache */
 
         if (e)
                 return bimg_fail(err, BIMG_E_IO, "%s: cannot write the filesystem metadata: %s",
-                                 fs->what, error_message(e));
+                                 fs->what, sym_error_message(e));
         return 0;
 }
 
@@ -311,19 +409,19 @@ static errcode_t add_link(ext2_filsys e2, ext2_ino_t dir, const char *name, ext2
                           int file_type)
 {
         struct ext2_inode inode;
-        errcode_t e = ext2fs_link(e2, dir, name, ino, file_type);
+        errcode_t e = sym_ext2fs_link(e2, dir, name, ino, file_type);
 
         if (e != EXT2_ET_DIR_NO_SPACE)
                 return e;
-        e = ext2fs_read_inode(e2, dir, &inode);
+        e = sym_ext2fs_read_inode(e2, dir, &inode);
         if (e)
                 return e;
         if (inode.i_flags & EXT2_INDEX_FL)
                 return EXT2_ET_DIR_NO_SPACE;
-        e = ext2fs_expand_dir(e2, dir);
+        e = sym_ext2fs_expand_dir(e2, dir);
         if (e)
                 return e;
-        return ext2fs_link(e2, dir, name, ino, file_type);
+        return sym_ext2fs_link(e2, dir, name, ino, file_type);
 }
 
 /* A directory gained or lost an entry: new times, and link_delta on its link count
@@ -349,18 +447,18 @@ static errcode_t release_inode(ext2_filsys e2, ext2_ino_t ino, struct ext2_inode
         inode->i_links_count = 0;
         inode->i_dtime = (uint32_t)now(e2);
         stamp(e2, inode, 0);
-        e = ext2fs_free_ext_attr(e2, ino, inode);
+        e = sym_ext2fs_free_ext_attr(e2, ino, inode);
         if (e)
                 return e;
-        if (ext2fs_inode_has_valid_blocks2(e2, (struct ext2_inode *)inode)) {
-                e = ext2fs_punch(e2, ino, (struct ext2_inode *)inode, NULL, 0, ~0ULL);
+        if (sym_ext2fs_inode_has_valid_blocks2(e2, (struct ext2_inode *)inode)) {
+                e = sym_ext2fs_punch(e2, ino, (struct ext2_inode *)inode, NULL, 0, ~0ULL);
                 if (e)
                         return e;
         }
         e = write_inode(e2, ino, inode);
         if (e)
                 return e;
-        ext2fs_inode_alloc_stats2(e2, ino, -1, LINUX_S_ISDIR(inode->i_mode));
+        sym_ext2fs_inode_alloc_stats2(e2, ino, -1, LINUX_S_ISDIR(inode->i_mode));
         return 0;
 }
 
@@ -388,12 +486,12 @@ static int open_e2(const struct bimg_fs *fs, bool rw, ext2_filsys *ret_e2,
         /* libext2fs opens the image again by name; the fd's file is the one we locked */
         snprintf(name, sizeof(name), "/proc/self/fd/%d", fs->image_fd);
         snprintf(opts, sizeof(opts), "offset=%" PRIu64, fs->offset);
-        e = ext2fs_open2(name, opts, EXT2_FLAG_64BITS | (rw ? EXT2_FLAG_RW : 0), 0, 0,
-                         unix_io_manager, &e2);
+        e = sym_ext2fs_open2(name, opts, EXT2_FLAG_64BITS | (rw ? EXT2_FLAG_RW : 0), 0, 0,
+                             *sym_unix_io_manager, &e2);
         if (e)
                 return bimg_fail(err, is_errno(e) ? BIMG_E_IO : BIMG_E_UNSUPPORTED,
                                  "%s: no usable ext2/3/4 filesystem: %s", fs->what,
-                                 error_message(e));
+                                 sym_error_message(e));
         /* dated like mtools' writes: the same change gives the same bytes */
         if (!e2->now && spawn_fixed_time(&epoch))
                 e2->now = (time_t)epoch;
@@ -404,7 +502,7 @@ static int open_e2(const struct bimg_fs *fs, bool rw, ext2_filsys *ret_e2,
 /* Fill why (and return true) if this filesystem must not be written. */
 static bool must_not_write(const struct bimg_fs *fs, ext2_filsys e2, char *why, size_t size)
 {
-        uint64_t fs_bytes = ext2fs_blocks_count(e2->super) * (uint64_t)e2->blocksize;
+        uint64_t fs_bytes = sym_ext2fs_blocks_count(e2->super) * (uint64_t)e2->blocksize;
         errcode_t e;
 
         /* libext2fs does not replay a journal; writing past one would lose data */
@@ -419,8 +517,8 @@ static bool must_not_write(const struct bimg_fs *fs, ext2_filsys e2, char *why, 
                 snprintf(why, size, "the filesystem (%" PRIu64 " bytes) is larger than its "
                          "partition (%" PRIu64 " bytes); it cannot be written", fs_bytes,
                          fs->size);
-        else if ((e = ext2fs_read_bitmaps(e2)) != 0)
-                snprintf(why, size, "cannot read the allocation bitmaps: %s", error_message(e));
+        else if ((e = sym_ext2fs_read_bitmaps(e2)) != 0)
+                snprintf(why, size, "cannot read the allocation bitmaps: %s", sym_error_message(e));
         else
                 return false;
         return true;
@@ -430,13 +528,16 @@ static bool must_not_write(const struct bimg_fs *fs, ext2_filsys e2, char *why, 
  * it for the first write. */
 static int ext4_open(struct bimg_fs *fs, struct bimg_error *err)
 {
-        struct ext4 *priv = calloc(1, sizeof(*priv));
+        struct ext4 *priv;
 
+        if (dl_load(&libext2fs, err) < 0)
+                return -1;
+        priv = calloc(1, sizeof(*priv));
         if (!priv)
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
         /* without it error_message() says "Unknown code ext2 19"; adding the table
          * again is a no-op */
-        initialize_ext2_error_table();
+        sym_initialize_ext2_error_table();
         if (open_e2(fs, false, &priv->e2, err) < 0) {
                 free(priv);
                 return -1;
@@ -453,7 +554,7 @@ static void ext4_close(struct bimg_fs *fs)
                 return;
         priv = fs->priv;
         /* every write already flushed; an error here has nothing left to report to */
-        ext2fs_close_free(&priv->e2);
+        sym_ext2fs_close_free(&priv->e2);
         free(priv);
         fs->priv = NULL;
 }
@@ -476,7 +577,7 @@ static int list_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent, 
         struct ext2_inode_large inode;
         char name[EXT2_NAME_LEN + 1];
         struct bimg_stat st;
-        int len = ext2fs_dirent_name_len(dirent);
+        int len = sym_ext2fs_dirent_name_len(dirent);
         errcode_t e;
 
         (void)dir;
@@ -502,7 +603,7 @@ static int list_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent, 
         e = read_inode(fs_e2(ctx->fs), dirent->inode, &inode);
         if (e) {
                 bimg_fail(ctx->err, BIMG_E_IO, "%s: cannot read the inode of '%s' in '%s': %s",
-                          ctx->fs->what, name, ctx->dir, error_message(e));
+                          ctx->fs->what, name, ctx->dir, sym_error_message(e));
                 ctx->failed = true;
                 return DIRENT_ABORT;
         }
@@ -526,7 +627,7 @@ static int ext4_list(struct bimg_fs *fs, const char *dir, bimg_dirent_fn fn, voi
         if (!LINUX_S_ISDIR(inode.i_mode))
                 return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' is not a directory", fs->what,
                                  dir);
-        e = ext2fs_dir_iterate2(fs_e2(fs), ino, 0, NULL, list_entry, &ctx);
+        e = sym_ext2fs_dir_iterate2(fs_e2(fs), ino, 0, NULL, list_entry, &ctx);
         if (ctx.failed)
                 return -1;
         if (e)
@@ -568,14 +669,14 @@ static int ext4_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct 
         buf = malloc(COPY_CHUNK);
         if (!buf)
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-        e = ext2fs_file_open2(fs_e2(fs), ino, (struct ext2_inode *)&inode, 0, &file);
+        e = sym_ext2fs_file_open2(fs_e2(fs), ino, (struct ext2_inode *)&inode, 0, &file);
         if (e) {
                 fail_e2(fs, err, e, "open", path);
                 goto out;
         }
         for (left = EXT2_I_SIZE(&inode); left > 0; left -= got) {
                 got = 0;
-                e = ext2fs_file_read(file, buf, COPY_CHUNK, &got);
+                e = sym_ext2fs_file_read(file, buf, COPY_CHUNK, &got);
                 if (e) {
                         fail_e2(fs, err, e, "read", path);
                         goto out;
@@ -596,7 +697,7 @@ static int ext4_read_to_fd(struct bimg_fs *fs, const char *path, int fd, struct 
         ret = 0;
 out:
         if (file)
-                ext2fs_file_close(file);
+                sym_ext2fs_file_close(file);
         free(buf);
         return ret;
 }
@@ -641,7 +742,7 @@ static int copy_in(const struct bimg_fs *fs, ext2_ino_t ino, int host_fd, const 
 
         if (!buf)
                 return bimg_fail(err, BIMG_E_FAILURE, "out of memory");
-        e = ext2fs_file_open(fs_e2(fs), ino, EXT2_FILE_WRITE, &file);
+        e = sym_ext2fs_file_open(fs_e2(fs), ino, EXT2_FILE_WRITE, &file);
         if (e) {
                 fail_e2(fs, err, e, "open", path);
                 goto out;
@@ -659,7 +760,7 @@ static int copy_in(const struct bimg_fs *fs, ext2_ino_t ino, int host_fd, const 
                 /* checked per chunk too, for inputs of unknown size; the slack covers
                  * the extent tree growing a level */
                 if (blocks_needed(fs_e2(fs), (uint64_t)n) + 4 >
-                    ext2fs_free_blocks_count(fs_e2(fs)->super)) {
+                    sym_ext2fs_free_blocks_count(fs_e2(fs)->super)) {
                         bimg_fail(err, BIMG_E_IO, "%s: not enough space for '%s'", fs->what,
                                   path);
                         goto out;
@@ -667,8 +768,8 @@ static int copy_in(const struct bimg_fs *fs, ext2_ino_t ino, int host_fd, const 
                 while (done < (size_t)n) {
                         unsigned int wrote = 0;
 
-                        e = ext2fs_file_write(file, buf + done, (unsigned int)((size_t)n - done),
-                                              &wrote);
+                        e = sym_ext2fs_file_write(file, buf + done,
+                                                  (unsigned int)((size_t)n - done), &wrote);
                         if (e) {
                                 fail_e2(fs, err, e, "write", path);
                                 goto out;
@@ -683,7 +784,7 @@ static int copy_in(const struct bimg_fs *fs, ext2_ino_t ino, int host_fd, const 
         ret = 0;
 out:
         if (file) {
-                e = ext2fs_file_close(file);    /* writes the last block and the inode */
+                e = sym_ext2fs_file_close(file);    /* writes the last block and the inode */
                 if (e && ret == 0)
                         ret = fail_e2(fs, err, e, "write", path);
         }
@@ -700,7 +801,7 @@ static int check_space(const struct bimg_fs *fs, uint64_t bytes, uint64_t owned_
 {
         ext2_filsys e2 = fs_e2(fs);
         uint64_t need = blocks_needed(e2, bytes) + (new_entry ? 2 : 0);
-        uint64_t avail = ext2fs_free_blocks_count(e2->super) + owned_blocks;
+        uint64_t avail = sym_ext2fs_free_blocks_count(e2->super) + owned_blocks;
 
         if (need > avail)
                 return bimg_fail(err, BIMG_E_IO,
@@ -722,7 +823,7 @@ static int replace_file(const struct bimg_fs *fs, ext2_ino_t ino, int host_fd,
 
         if (load_inode(fs, ino, path, &inode, err) < 0)
                 return -1;
-        e = ext2fs_punch(e2, ino, (struct ext2_inode *)&inode, NULL, 0, ~0ULL);
+        e = sym_ext2fs_punch(e2, ino, (struct ext2_inode *)&inode, NULL, 0, ~0ULL);
         /* punching inline data also drops its xattr, so reload rather than write back a
          * stale copy */
         if (!e)
@@ -733,13 +834,13 @@ static int replace_file(const struct bimg_fs *fs, ext2_ino_t ino, int host_fd,
                 inode.i_flags &= ~EXT4_INLINE_DATA_FL;
                 memset(inode.i_block, 0, sizeof(inode.i_block));
                 if (ext2fs_has_feature_extents(e2->super)) {
-                        e = ext2fs_extent_open2(e2, ino, (struct ext2_inode *)&inode, &handle);
+                        e = sym_ext2fs_extent_open2(e2, ino, (struct ext2_inode *)&inode, &handle);
                         if (!e)
-                                ext2fs_extent_free(handle);
+                                sym_ext2fs_extent_free(handle);
                 }
         }
         if (!e)
-                e = ext2fs_inode_size_set(e2, (struct ext2_inode *)&inode, 0);
+                e = sym_ext2fs_inode_size_set(e2, (struct ext2_inode *)&inode, 0);
         if (!e) {
                 stamp(e2, &inode, T_MTIME);
                 e = write_inode(e2, ino, &inode);
@@ -758,7 +859,7 @@ static int create_file(const struct bimg_fs *fs, ext2_ino_t dir, const char *nam
         ext2_ino_t ino;
         errcode_t e;
 
-        e = ext2fs_new_inode(e2, dir, LINUX_S_IFREG | 0644, NULL, &ino);
+        e = sym_ext2fs_new_inode(e2, dir, LINUX_S_IFREG | 0644, NULL, &ino);
         if (e)
                 return fail_e2(fs, err, e, "create", path);
         memset(&inode, 0, sizeof(inode));
@@ -769,15 +870,15 @@ static int create_file(const struct bimg_fs *fs, ext2_ino_t dir, const char *nam
                 ext2_extent_handle_t handle;
 
                 /* on a zeroed i_block this writes an empty extent header and sets the flag */
-                e = ext2fs_extent_open2(e2, ino, (struct ext2_inode *)&inode, &handle);
+                e = sym_ext2fs_extent_open2(e2, ino, (struct ext2_inode *)&inode, &handle);
                 if (e)
                         goto fail;
-                ext2fs_extent_free(handle);
+                sym_ext2fs_extent_free(handle);
         }
-        e = ext2fs_write_new_inode(e2, ino, (struct ext2_inode *)&inode);
+        e = sym_ext2fs_write_new_inode(e2, ino, (struct ext2_inode *)&inode);
         if (e)
                 goto fail;
-        ext2fs_inode_alloc_stats2(e2, ino, +1, 0);
+        sym_ext2fs_inode_alloc_stats2(e2, ino, +1, 0);
         allocated = true;
         /* write_new_inode fills in the large-inode part; now give it full timestamps */
         e = read_inode(e2, ino, &inode);
@@ -854,7 +955,7 @@ static int ext4_write_from_file(struct bimg_fs *fs, const char *host_path, const
                                   fs->what, path);
                         goto out;
                 }
-                owned = ext2fs_get_stat_i_blocks(fs_e2(fs), (struct ext2_inode *)&inode) * 512 /
+                owned = sym_ext2fs_get_stat_i_blocks(fs_e2(fs), (struct ext2_inode *)&inode) * 512 /
                         fs_e2(fs)->blocksize;
                 if (S_ISREG(hst.st_mode) &&
                     check_space(fs, (uint64_t)hst.st_size, owned, false, path, err) < 0)
@@ -899,18 +1000,18 @@ static int ext4_mkdir(struct bimg_fs *fs, const char *path, struct bimg_error *e
         if (r == 0)
                 return bimg_fail(err, BIMG_E_INVALID, "%s: '%s' already exists", fs->what, path);
         /* ext2fs_mkdir() undoes its allocations when the parent is full */
-        e = ext2fs_mkdir(e2, dir, 0, name);
+        e = sym_ext2fs_mkdir(e2, dir, 0, name);
         if (e == EXT2_ET_DIR_NO_SPACE) {
-                e = ext2fs_read_inode(e2, dir, &inode);
+                e = sym_ext2fs_read_inode(e2, dir, &inode);
                 if (!e)
                         e = (inode.i_flags & EXT2_INDEX_FL) ? EXT2_ET_DIR_NO_SPACE
-                                                            : ext2fs_expand_dir(e2, dir);
+                                                            : sym_ext2fs_expand_dir(e2, dir);
                 if (!e)
-                        e = ext2fs_mkdir(e2, dir, 0, name);
+                        e = sym_ext2fs_mkdir(e2, dir, 0, name);
         }
         /* ext2fs_mkdir() stores 32-bit times without the epoch bits */
         if (!e)
-                e = ext2fs_lookup(e2, dir, name, (int)strlen(name), NULL, &ino);
+                e = sym_ext2fs_lookup(e2, dir, name, (int)strlen(name), NULL, &ino);
         if (!e)
                 e = read_inode(e2, ino, &new_inode);
         if (!e) {
@@ -942,7 +1043,7 @@ static int collect_child(ext2_ino_t dir, int entry, struct ext2_dir_entry *diren
                          int blocksize, char *buf, void *priv)
 {
         struct children *c = priv;
-        int len = ext2fs_dirent_name_len(dirent);
+        int len = sym_ext2fs_dirent_name_len(dirent);
         char *name;
 
         (void)dir;
@@ -1005,7 +1106,7 @@ static int remove_entry(const struct bimg_fs *fs, ext2_ino_t dir, const char *na
                 struct children c = { 0 };
                 int r = 0;
 
-                e = ext2fs_dir_iterate2(e2, ino, 0, NULL, collect_child, &c);
+                e = sym_ext2fs_dir_iterate2(e2, ino, 0, NULL, collect_child, &c);
                 if (c.oom)
                         r = bimg_fail(err, BIMG_E_FAILURE, "out of memory");
                 else if (c.damaged)
@@ -1043,7 +1144,7 @@ static int remove_entry(const struct bimg_fs *fs, ext2_ino_t dir, const char *na
                 if (load_inode(fs, ino, path, &inode, err) < 0)
                         return -1;
         }
-        e = ext2fs_unlink(e2, dir, name, ino, 0);
+        e = sym_ext2fs_unlink(e2, dir, name, ino, 0);
         if (e)
                 return fail_e2(fs, err, e, "remove", path);
         if (is_dir || inode.i_links_count <= 1) {
@@ -1092,7 +1193,7 @@ static int ext4_free_space(struct bimg_fs *fs, uint64_t *ret_bytes, struct bimg_
         ext2_filsys e2 = fs_e2(fs);
 
         (void)err;
-        *ret_bytes = ext2fs_free_blocks_count(e2->super) * (uint64_t)e2->blocksize;
+        *ret_bytes = sym_ext2fs_free_blocks_count(e2->super) * (uint64_t)e2->blocksize;
         return 0;
 }
 
@@ -1125,29 +1226,29 @@ static void ext4_leave_out(struct bimg_fs *fs, const char *const *paths, size_t 
                            struct range_set *ret)
 {
         ext2_filsys e2 = fs_e2(fs);
-        blk64_t end = ext2fs_blocks_count(e2->super), at = e2->super->s_first_data_block;
+        blk64_t end = sym_ext2fs_blocks_count(e2->super), at = e2->super->s_first_data_block;
         uint64_t bs = e2->blocksize;
         struct block_ranges journal = { ret, bs };
 
         (void)paths;    /* a change's own blocks are in use, or freed by it first */
         (void)n;
-        if (!e2->block_map && ext2fs_read_block_bitmap(e2) != 0)
+        if (!e2->block_map && sym_ext2fs_read_block_bitmap(e2) != 0)
                 return;
         if (ext2fs_has_feature_journal(e2->super) && e2->super->s_journal_inum &&
-            ext2fs_block_iterate3(e2, e2->super->s_journal_inum,
-                                  BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY, NULL,
-                                  note_block, &journal) != 0) {
+            sym_ext2fs_block_iterate3(e2, e2->super->s_journal_inum,
+                                      BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY, NULL,
+                                      note_block, &journal) != 0) {
                 range_free(ret);
                 return;
         }
         while (at < end) {
                 blk64_t first_free, next_used;
 
-                if (ext2fs_find_first_zero_block_bitmap2(e2->block_map, at, end - 1,
-                                                         &first_free) != 0)
+                if (sym_ext2fs_find_first_zero_block_bitmap2(e2->block_map, at, end - 1,
+                                                             &first_free) != 0)
                         break;
-                if (ext2fs_find_first_set_block_bitmap2(e2->block_map, first_free, end - 1,
-                                                        &next_used) != 0)
+                if (sym_ext2fs_find_first_set_block_bitmap2(e2->block_map, first_free, end - 1,
+                                                            &next_used) != 0)
                         next_used = end;
                 if (range_add(ret, first_free * bs, next_used * bs) < 0) {
                         range_free(ret);        /* less left out, never more */
