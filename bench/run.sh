@@ -155,6 +155,9 @@ run_case() {    # run_case NAME VARIANT_FILE...
         "$RUNNER" "$name" "$RUNS" "$WARMUP" "$work/cases/$name.json" "$@"
 }
 
+# everything made above (images, firmware, npm install: hundreds of megabytes)
+# reaches the disk before the first timed round, not during the read-only cases
+sync
 # info and config get read the image: no prepare
 set -- "$(variant info-a balena-img '' "$bin" info "$base")" \
        "$(variant info-b shell-mtools-jq '' "$shell" info "$base")"
